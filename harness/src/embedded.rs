@@ -1,0 +1,63 @@
+//! The embedded platform: the reference runtime serving a scenario's functions on an ephemeral
+//! loopback port, on tokio threads of its own so that it and the load generator do not share
+//! a scheduler.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bench_runtime::{FunctionConfig, ModuleSource, Runtime, RuntimeConfig, RuntimeServer};
+use scenarios::FunctionProfile;
+
+/// A running reference runtime; [`EmbeddedRuntime::shutdown`] stops it.
+pub struct EmbeddedRuntime {
+    server: RuntimeServer,
+    threads: tokio::runtime::Runtime,
+}
+
+/// The module of a profile: a built-in guest by name, or a `.wat`/`.wasm` file relative to the
+/// scenario file.
+fn module_source(guest: &str, scenario_dir: &Path) -> ModuleSource {
+    let is_file = guest.contains('/') || guest.ends_with(".wat") || guest.ends_with(".wasm");
+    if is_file {
+        ModuleSource::Path(scenario_dir.join(guest))
+    } else {
+        ModuleSource::Builtin(guest.to_owned())
+    }
+}
+
+impl EmbeddedRuntime {
+    /// Deploys `functions` and starts serving on `127.0.0.1` at a free port.
+    pub fn start(functions: &[FunctionProfile], scenario_dir: &Path) -> anyhow::Result<Self> {
+        let runtime = Runtime::new(RuntimeConfig::default())?;
+        for profile in functions {
+            let config =
+                FunctionConfig::new(&profile.name, module_source(&profile.guest, scenario_dir))
+                    .with_memory_mb(profile.memory_mb)
+                    .with_max_instances(profile.max_instances);
+            runtime.deploy(config)?;
+        }
+        let threads = tokio::runtime::Builder::new_multi_thread()
+            .thread_name("faasbench-runtime")
+            .enable_all()
+            .build()
+            .context("cannot start the runtime's threads")?;
+        let server = threads
+            .block_on(RuntimeServer::bind(
+                Arc::new(runtime),
+                ([127, 0, 0, 1], 0).into(),
+            ))
+            .context("cannot listen on a loopback port")?;
+        Ok(Self { server, threads })
+    }
+
+    /// Where the runtime listens.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Stops serving once open requests have finished.
+    pub fn shutdown(self) {
+        self.threads.block_on(self.server.shutdown());
+    }
+}

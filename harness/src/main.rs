@@ -1,0 +1,48 @@
+//! `faasbench`: the command line that ties the crates together.
+//!
+//! It owns no measurement logic: it loads a scenario (`scenarios`), starts the embedded
+//! reference runtime (`bench-runtime`) when no external target is given, replays the schedule
+//! (`loadgen`) and writes the reports (`reports`).
+
+mod embedded;
+mod progress;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Load tests and benchmarks for serverless (FaaS) platforms.
+#[derive(Debug, Parser)]
+#[command(name = "faasbench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay a scenario against the embedded reference runtime and write its results.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The progress line of a run: elapsed against planned time, and live counts. Drawn on stderr
+//! only when it is a terminal.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use loadgen::LiveProgress;
+
+const REFRESH: Duration = Duration::from_millis(100);
+
+pub struct ProgressDisplay {
+    done: Arc<AtomicBool>,
+    painter: Option<JoinHandle<()>>,
+}
+
+impl ProgressDisplay {
+    /// Starts drawing, if stderr is a terminal.
+    pub fn start(progress: Arc<LiveProgress>, planned: Duration) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() {
+            return Self {
+                done,
+                painter: None,
+            };
+        }
+        let bar = ProgressBar::with_draw_target(
+            Some(planned.as_millis() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed:>4} [{bar:24}] {percent:>3}%  {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        let painter = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                while !done.load(Ordering::Relaxed) {
+                    let seen = progress.snapshot();
+                    let elapsed = started.elapsed();
+                    let rate = seen.sent as f64 / elapsed.as_secs_f64().max(1e-3);
+                    bar.set_position(elapsed.as_millis() as u64);
+                    bar.set_message(format!(
+                        "sent {} ({rate:.0}/s) · ok {} · errors {} · in flight {}",
+                        seen.sent,
+                        seen.ok,
+                        seen.errors,
+                        seen.in_flight()
+                    ));
+                    std::thread::sleep(REFRESH);
+                }
+                bar.finish_and_clear();
+            })
+        };
+        Self {
+            done,
+            painter: Some(painter),
+        }
+    }
+
+    /// Removes the progress line.
+    pub fn finish(mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(painter) = self.painter.take() {
+            let _ = painter.join();
+        }
+    }
+}

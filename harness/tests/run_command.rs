@@ -1,0 +1,175 @@
+//! `faasbench run` end to end: the binary, the embedded runtime on loopback, real wasmtime
+//! instances, and the files it writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use scenarios::Scenario;
+use serde_json::Value;
+
+/// Poisson arrivals over three functions. One instance per function, so that an invocation
+/// arriving while another runs waits for the instance instead of starting a second one: every
+/// function then starts cold exactly once.
+const SCENARIO: &str = r#"
+name = "e2e"
+seed = 11
+duration = "60s"
+
+[arrivals]
+process = "poisson"
+rate = 40.0
+
+[[functions]]
+name = "hello"
+guest = "noop"
+max_instances = 1
+
+[[functions]]
+name = "echo"
+guest = "echo"
+input = "ping"
+max_instances = 1
+
+[[functions]]
+name = "work"
+guest = "cpu"
+input = "500"
+memory_mb = 256
+max_instances = 1
+"#;
+
+fn faasbench(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasbench"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("faasbench runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_path = dir.path().join("e2e.toml");
+    std::fs::write(&scenario_path, SCENARIO).unwrap();
+    let output = faasbench(
+        &[
+            "run",
+            "e2e.toml",
+            "--duration",
+            "2s",
+            "--run-id",
+            "e2e",
+            "--invocations-csv",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("latency, ms"), "{stdout}");
+
+    let schedule: Vec<_> = Scenario::load(&scenario_path)
+        .unwrap()
+        .with_duration(Duration::from_secs(2))
+        .schedule()
+        .collect();
+    let scheduled = schedule.len() as u64;
+    assert!(
+        scheduled > 40,
+        "a 2 s run at 40/s schedules about 80 invocations"
+    );
+
+    let results = dir.path().join("results/e2e");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("summary.json")).unwrap())
+            .unwrap();
+    let counts = &summary["invocations"];
+    assert_eq!(counts["scheduled"], scheduled);
+    assert_eq!(counts["ok"], scheduled, "no invocation failed: {counts}");
+    assert_eq!(counts["errors"], 0);
+    assert_eq!(counts["not_sent"], 0);
+    assert_eq!(summary["partial"], false);
+
+    // One outcome per scheduled invocation, at the scheduled times.
+    let mut log = csv::Reader::from_path(results.join("invocations.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = log.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len() as u64, scheduled);
+    let mut logged_times: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    logged_times.sort_unstable();
+    let scheduled_times: Vec<u64> = schedule.iter().map(|i| i.at_us).collect();
+    assert_eq!(logged_times, scheduled_times);
+
+    // Per function, in scheduled order: cold first, warm after.
+    let mut by_function: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    for row in &rows {
+        assert_eq!(&row[2], "ok");
+        let latency: u64 = row[4].parse().unwrap();
+        assert!(latency > 0, "latency must be positive: {row:?}");
+        by_function
+            .entry(row[1].to_owned())
+            .or_default()
+            .push((row[0].parse().unwrap(), row[3].to_owned()));
+    }
+    assert_eq!(by_function.len(), 3, "every function was invoked");
+    for (function, mut starts) in by_function {
+        starts.sort();
+        assert_eq!(starts[0].1, "cold", "first invocation of {function}");
+        assert!(
+            starts[1..].iter().all(|(_, start)| start == "warm"),
+            "later invocations of {function} must be warm: {starts:?}"
+        );
+    }
+    assert_eq!(summary["cold_starts"]["count"], 3);
+
+    // Percentiles are positive and ordered, for each start kind and overall.
+    let latency = summary["latency_us"].as_object().unwrap();
+    for kind in ["cold", "warm", "all"] {
+        assert!(
+            latency.contains_key(kind),
+            "no {kind} latency in {latency:?}"
+        );
+    }
+    for (kind, p) in latency {
+        let p50 = p["p50"].as_u64().unwrap();
+        let p99 = p["p99"].as_u64().unwrap();
+        let max = p["max"].as_u64().unwrap();
+        assert!(0 < p50 && p50 <= p99 && p99 <= max, "{kind}: {p}");
+    }
+    assert!(summary["cost"]["usd_per_million"].as_f64().unwrap() > 0.2);
+}
+
+#[test]
+fn a_scenario_with_an_unknown_key_is_refused_naming_file_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = SCENARIO.replace("input = \"ping\"", "input = \"ping\"\ntimeout_ms = 5");
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let output = faasbench(&["run", "broken.toml"], dir.path());
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("broken.toml"), "{stderr}");
+    assert!(stderr.contains("functions[1].timeout_ms"), "{stderr}");
+    assert!(stderr.contains("line 19"), "{stderr}");
+    assert!(
+        !dir.path().join("results").exists(),
+        "nothing is written for a refused scenario"
+    );
+}
+
+#[test]
+fn a_function_with_an_unknown_guest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = SCENARIO.replace("guest = \"cpu\"", "guest = \"gpu\"");
+    std::fs::write(dir.path().join("s.toml"), scenario).unwrap();
+    let output = faasbench(&["run", "s.toml", "--duration", "1s"], dir.path());
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("function `work`") && stderr.contains("`gpu`"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,103 @@
+//! The optional per-invocation CSV, written as outcomes arrive (in completion order).
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use crate::outcome::Outcome;
+
+/// Column names of the per-invocation CSV.
+pub const COLUMNS: [&str; 14] = [
+    "scheduled_us",
+    "function",
+    "result",
+    "start",
+    "latency_us",
+    "service_us",
+    "send_lag_us",
+    "init_us",
+    "queue_us",
+    "exec_us",
+    "billed_ms",
+    "memory_mb",
+    "instance",
+    "worker",
+];
+
+pub(crate) struct InvocationLog {
+    writer: Mutex<csv::Writer<File>>,
+    functions: Vec<String>,
+    first_error: Mutex<Option<String>>,
+}
+
+impl InvocationLog {
+    pub(crate) fn create(path: &Path, functions: Vec<String>) -> Result<Self, csv::Error> {
+        let mut writer = csv::Writer::from_path(path)?;
+        writer.write_record(COLUMNS)?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            functions,
+            first_error: Mutex::new(None),
+        })
+    }
+
+    /// Appends one row. A write failure is remembered and reported by [`Self::finish`]; the
+    /// run itself goes on.
+    pub(crate) fn write(&self, outcome: &Outcome, worker: usize) {
+        let optional = |value: Option<u64>| value.map(|v| v.to_string()).unwrap_or_default();
+        let result = match outcome.result {
+            Ok(()) => "ok".to_owned(),
+            Err(kind) => kind.to_string(),
+        };
+        let function = self
+            .functions
+            .get(outcome.invocation.function.index())
+            .map_or("", String::as_str);
+        let metering = &outcome.metering;
+        let row = [
+            outcome.invocation.at_us.to_string(),
+            function.to_owned(),
+            result,
+            outcome.start.as_str().to_owned(),
+            outcome.latency_us.to_string(),
+            outcome.service_us.to_string(),
+            outcome.send_lag_us.to_string(),
+            optional(metering.init_us),
+            optional(metering.queue_us),
+            optional(metering.exec_us),
+            optional(metering.billed_ms),
+            optional(metering.memory_mb),
+            optional(metering.instance),
+            worker.to_string(),
+        ];
+        let written = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write_record(&row);
+        if let Err(err) = written {
+            self.first_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(|| err.to_string());
+        }
+    }
+
+    /// Flushes the file; returns the first write error of the run, if any.
+    pub(crate) fn finish(&self) -> Result<(), String> {
+        let flushed = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush();
+        match self
+            .first_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            Some(err) => Err(err),
+            None => flushed.map_err(|err| err.to_string()),
+        }
+    }
+}
