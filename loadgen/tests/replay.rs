@@ -11,7 +11,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use loadgen::{ErrorKind, LiveProgress, ReplayOptions, StartKind, StopSignal, Target, replay};
+use loadgen::{
+    ErrorKind, LiveProgress, ReplayOptions, RunResult, StartKind, StopSignal, Target, replay,
+};
 use scenarios::Scenario;
 
 /// `/fn/ok` answers at once as a warm start; `/fn/slow` after 50 ms; `/fn/fail` with 503;
@@ -65,20 +67,24 @@ fn target(addr: SocketAddr) -> Target {
     Target::new(format!("http://{addr}/fn/{{function}}")).unwrap()
 }
 
+async fn run(scenario: &Scenario, target: &Target, options: ReplayOptions) -> RunResult {
+    replay(
+        scenario.schedule(),
+        target,
+        &options,
+        StopSignal::new(),
+        Arc::new(LiveProgress::default()),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scheduled_invocation_ends_ok_or_as_an_error_by_kind() {
     let addr = serve().await;
     let scenario = scenario(&["ok", "fail"], 200.0, "1s");
     let expected = scenario.schedule().count() as u64;
-    let result = replay(
-        scenario.schedule(),
-        &target(addr),
-        &ReplayOptions::default(),
-        StopSignal::new(),
-        Arc::new(LiveProgress::default()),
-    )
-    .await
-    .unwrap();
+    let result = run(&scenario, &target(addr), ReplayOptions::default()).await;
 
     assert_eq!(expected, 200);
     assert_eq!(result.scheduled(), expected);
@@ -102,15 +108,12 @@ async fn every_scheduled_invocation_ends_ok_or_as_an_error_by_kind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_runs_from_the_scheduled_time_to_the_last_byte() {
     let addr = serve().await;
-    let result = replay(
-        scenario(&["slow"], 40.0, "500ms").schedule(),
+    let result = run(
+        &scenario(&["slow"], 40.0, "500ms"),
         &target(addr),
-        &ReplayOptions::default(),
-        StopSignal::new(),
-        Arc::new(LiveProgress::default()),
+        ReplayOptions::default(),
     )
-    .await
-    .unwrap();
+    .await;
     let latency = result.recorder.latency(StartKind::Warm);
     let service = result.recorder.service(StartKind::Warm);
     assert_eq!(latency.len(), 20);
@@ -129,15 +132,12 @@ async fn a_target_that_refuses_connections_gives_connect_errors() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let result = replay(
-        scenario(&["ok"], 100.0, "300ms").schedule(),
+    let result = run(
+        &scenario(&["ok"], 100.0, "300ms"),
         &target(addr),
-        &ReplayOptions::default(),
-        StopSignal::new(),
-        Arc::new(LiveProgress::default()),
+        ReplayOptions::default(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(result.recorder.ok(), 0);
     assert_eq!(result.recorder.errors()[&ErrorKind::Connect], 30);
     assert_eq!(result.scheduled(), 30);
@@ -150,15 +150,7 @@ async fn answers_later_than_the_request_timeout_are_timeouts() {
         request_timeout: Duration::from_millis(200),
         ..ReplayOptions::default()
     };
-    let result = replay(
-        scenario(&["hang"], 20.0, "250ms").schedule(),
-        &target(addr),
-        &options,
-        StopSignal::new(),
-        Arc::new(LiveProgress::default()),
-    )
-    .await
-    .unwrap();
+    let result = run(&scenario(&["hang"], 20.0, "250ms"), &target(addr), options).await;
     assert_eq!(result.recorder.errors()[&ErrorKind::Timeout], 5);
     assert!(
         result.elapsed < Duration::from_secs(2),
@@ -215,15 +207,12 @@ async fn the_invocation_log_has_one_row_per_sent_invocation() {
         invocation_log: Some(path.clone()),
         ..ReplayOptions::default()
     };
-    let result = replay(
-        scenario(&["ok", "fail"], 100.0, "500ms").schedule(),
+    let result = run(
+        &scenario(&["ok", "fail"], 100.0, "500ms"),
         &target(addr),
-        &options,
-        StopSignal::new(),
-        Arc::new(LiveProgress::default()),
+        options,
     )
-    .await
-    .unwrap();
+    .await;
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
     let mut reader = csv::Reader::from_path(&path).unwrap();
     assert_eq!(
