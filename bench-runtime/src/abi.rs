@@ -1,8 +1,10 @@
 //! Host side of the guest ABI: the `faas` imports and the per-instance state they work on.
 
+use std::future::Future;
 use std::ops::Range;
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::pin::Pin;
+use std::sync::{OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wasmtime::{Caller, Engine, Linker, Memory, ResourceLimiter};
@@ -10,25 +12,67 @@ use wasmtime::{Caller, Engine, Linker, Memory, ResourceLimiter};
 /// The import module every host function lives in.
 pub(crate) const IMPORT_MODULE: &str = "faas";
 
+/// Runs a nested invocation for the `invoke` import (function chains).
+pub(crate) trait Invoker: Send + Sync {
+    /// Invokes `function` with `input` at nesting `depth`; the output, or why it failed.
+    fn invoke_nested(
+        &self,
+        function: String,
+        input: Bytes,
+        depth: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + '_>>;
+}
+
+/// Fixed properties of an instance, from its function's deployment and the runtime.
+#[derive(Clone)]
+pub(crate) struct InstanceLimits {
+    pub(crate) memory_bytes: usize,
+    pub(crate) max_output_bytes: usize,
+    pub(crate) max_chain_depth: u32,
+    pub(crate) invoker: Option<Weak<dyn Invoker>>,
+}
+
 /// What a store carries besides the instance: the current request and the instance's limits.
 pub(crate) struct HostState {
     pub(crate) input: Bytes,
     pub(crate) output: Vec<u8>,
     /// The guest's exported memory, looked up once after instantiation.
     pub(crate) memory: Option<Memory>,
-    memory_limit_bytes: usize,
-    max_output_bytes: usize,
+    /// When the current call must end; checked at every epoch tick and in host waits.
+    pub(crate) deadline: Option<Instant>,
+    /// Set when the deadline cut the current call short.
+    pub(crate) timed_out: bool,
+    /// Nesting depth of the current invocation (0 for one that came over HTTP).
+    pub(crate) depth: u32,
+    /// Output of the last `invoke`, read with `invoke_result_read`.
+    invoke_result: Vec<u8>,
+    limits: InstanceLimits,
 }
 
 impl HostState {
-    pub(crate) fn new(memory_limit_bytes: usize, max_output_bytes: usize) -> Self {
+    pub(crate) fn new(limits: InstanceLimits) -> Self {
         Self {
             input: Bytes::new(),
             output: Vec::new(),
             memory: None,
-            memory_limit_bytes,
-            max_output_bytes,
+            deadline: None,
+            timed_out: false,
+            depth: 0,
+            invoke_result: Vec::new(),
+            limits,
         }
+    }
+
+    /// Time left before the deadline, or `None` when there is none.
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Marks the call as timed out and returns the trap that ends it.
+    fn time_out(&mut self, call: &str) -> wasmtime::Error {
+        self.timed_out = true;
+        wasmtime::Error::msg(format!("{call}: the invocation's timeout expired"))
     }
 }
 
@@ -41,10 +85,10 @@ impl ResourceLimiter for HostState {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit_bytes {
+        if desired > self.limits.memory_bytes {
             return Err(wasmtime::Error::msg(format!(
                 "memory limit of {} MiB exceeded: the guest asked for {desired} bytes",
-                self.memory_limit_bytes >> 20
+                self.limits.memory_bytes >> 20
             )));
         }
         Ok(true)
@@ -95,6 +139,19 @@ fn guest_range(
         })
 }
 
+/// Copies `len` bytes at `ptr` out of guest memory.
+fn read_guest(
+    caller: &mut Caller<'_, HostState>,
+    call: &str,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
+    let memory = guest_memory(caller, call)?;
+    let data = memory.data(&caller);
+    let range = guest_range(call, ptr, len, data.len())?;
+    Ok(data[range].to_vec())
+}
+
 /// A linker that provides every `faas` import.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
@@ -122,10 +179,10 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
             let memory = guest_memory(&caller, "output_write")?;
             let (data, state) = memory.data_and_store_mut(&mut caller);
             let range = guest_range("output_write", ptr, len, data.len())?;
-            if state.output.len() + range.len() > state.max_output_bytes {
+            if state.output.len() + range.len() > state.limits.max_output_bytes {
                 return Err(wasmtime::Error::msg(format!(
                     "output_write: output exceeds the limit of {} bytes",
-                    state.max_output_bytes
+                    state.limits.max_output_bytes
                 )));
             }
             state.output.extend_from_slice(&data[range]);
@@ -133,6 +190,80 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
         },
     )?;
     linker.func_wrap(IMPORT_MODULE, "now_us", |_: Caller<'_, HostState>| now_us())?;
+    linker.func_wrap_async(
+        IMPORT_MODULE,
+        "sleep_ms",
+        |mut caller: Caller<'_, HostState>, (ms,): (i32,)| {
+            Box::new(async move {
+                let wanted = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+                match caller.data().remaining() {
+                    Some(left) if left < wanted => {
+                        tokio::time::sleep(left).await;
+                        Err(caller.data_mut().time_out("sleep_ms"))
+                    }
+                    _ => {
+                        tokio::time::sleep(wanted).await;
+                        Ok(())
+                    }
+                }
+            })
+        },
+    )?;
+    linker.func_wrap_async(
+        IMPORT_MODULE,
+        "invoke",
+        |mut caller: Caller<'_, HostState>,
+         (name_ptr, name_len, input_ptr, input_len): (i32, i32, i32, i32)| {
+            Box::new(async move {
+                let name = read_guest(&mut caller, "invoke", name_ptr, name_len)?;
+                let name = String::from_utf8(name)
+                    .map_err(|_| wasmtime::Error::msg("invoke: the function name is not UTF-8"))?;
+                let input = read_guest(&mut caller, "invoke", input_ptr, input_len)?;
+                let state = caller.data();
+                let depth = state.depth + 1;
+                if depth > state.limits.max_chain_depth {
+                    return Err(wasmtime::Error::msg(format!(
+                        "invoke `{name}`: chains may nest at most {} deep",
+                        state.limits.max_chain_depth
+                    )));
+                }
+                let invoker = state
+                    .limits
+                    .invoker
+                    .as_ref()
+                    .and_then(Weak::upgrade)
+                    .ok_or_else(|| wasmtime::Error::msg("invoke: the runtime is shutting down"))?;
+                let remaining = state.remaining();
+                let call = invoker.invoke_nested(name.clone(), Bytes::from(input), depth);
+                let output = match remaining {
+                    Some(left) => match tokio::time::timeout(left, call).await {
+                        Ok(output) => output,
+                        Err(_) => return Err(caller.data_mut().time_out("invoke")),
+                    },
+                    None => call.await,
+                }
+                .map_err(|message| wasmtime::Error::msg(format!("invoke `{name}`: {message}")))?;
+                let len = i32::try_from(output.len())
+                    .map_err(|_| wasmtime::Error::msg("invoke: the output is too large"))?;
+                caller.data_mut().invoke_result = output;
+                Ok(len)
+            })
+        },
+    )?;
+    linker.func_wrap(
+        IMPORT_MODULE,
+        "invoke_result_read",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
+            let memory = guest_memory(&caller, "invoke_result_read")?;
+            let (data, state) = memory.data_and_store_mut(&mut caller);
+            let wanted = usize::try_from(len)
+                .unwrap_or(0)
+                .min(state.invoke_result.len());
+            let range = guest_range("invoke_result_read", ptr, wanted as i32, data.len())?;
+            data[range].copy_from_slice(&state.invoke_result[..wanted]);
+            Ok(wanted as i32)
+        },
+    )?;
     Ok(linker)
 }
 

@@ -1,36 +1,87 @@
+use crate::policy::KeepAliveConfig;
+
 /// Settings of a [`Runtime`](crate::Runtime), with documented defaults.
 ///
 /// ```
-/// let config = bench_runtime::RuntimeConfig::default().with_instance_slots(64);
-/// assert_eq!(config.instance_slots, 64);
+/// use bench_runtime::RuntimeConfig;
+/// use bench_runtime::policy::KeepAliveConfig;
+///
+/// let config = RuntimeConfig::default()
+///     .with_keep_alive(KeepAliveConfig::FaasCache {})
+///     .with_capacity_mb(2048)
+///     .with_time_scale(60.0);
+/// assert!(config.snapshots);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RuntimeConfig {
-    /// Instances the pooling allocator reserves slots for, across all functions. Starting an
-    /// instance when every slot is taken fails. Default 1000.
+    /// The keep-alive policy. Default `fixed` with a 10-minute TTL.
+    pub keep_alive: KeepAliveConfig,
+    /// Start new instances from a post-`init` snapshot once one exists. Default true.
+    pub snapshots: bool,
+    /// Memory available to instances, MiB: the sum of the memory sizes of all live instances
+    /// never exceeds it. Default 16384.
+    pub capacity_mb: u64,
+    /// How much faster than real time the policy clock runs: a scenario that compresses time
+    /// k× sets k, so a 10-minute keep-alive stays 10 trace-minutes. Default 1.
+    pub time_scale: f64,
+    /// Instance slots the pooling allocator reserves, across all functions. Default 1000.
     pub instance_slots: u32,
-    /// Largest memory size a function may be deployed with, in MiB. Default 4096 (all of a
-    /// 32-bit WebAssembly address space).
+    /// Largest memory size a function may be deployed with, MiB (at most 4096). Default 4096.
     pub max_function_memory_mb: u32,
-    /// Largest request body accepted, in bytes; larger ones get 413. Default 6 MiB, the
+    /// Memory of a freed instance slot kept resident (reset by copying instead of unmapping),
+    /// MiB. Instances that reuse the slot find those pages present: no page faults. Default 32.
+    pub keep_resident_mb: u32,
+    /// Largest request body accepted, bytes; larger ones get 413. Default 6 MiB, the
     /// synchronous payload limit of AWS Lambda.
     pub max_body_bytes: usize,
-    /// Largest output a guest may write, in bytes; writing more traps. Default 6 MiB.
+    /// Largest output a guest may write, bytes; writing more traps. Default 6 MiB.
     pub max_output_bytes: usize,
+    /// Deepest nesting of `invoke` calls (function chains). Default 8.
+    pub max_chain_depth: u32,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
+            keep_alive: KeepAliveConfig::default(),
+            snapshots: true,
+            capacity_mb: 16384,
+            time_scale: 1.0,
             instance_slots: 1000,
             max_function_memory_mb: 4096,
+            keep_resident_mb: 32,
             max_body_bytes: 6 << 20,
             max_output_bytes: 6 << 20,
+            max_chain_depth: 8,
         }
     }
 }
 
 impl RuntimeConfig {
+    /// Sets [`RuntimeConfig::keep_alive`].
+    pub fn with_keep_alive(mut self, keep_alive: KeepAliveConfig) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Sets [`RuntimeConfig::snapshots`].
+    pub fn with_snapshots(mut self, snapshots: bool) -> Self {
+        self.snapshots = snapshots;
+        self
+    }
+
+    /// Sets [`RuntimeConfig::capacity_mb`].
+    pub fn with_capacity_mb(mut self, capacity_mb: u64) -> Self {
+        self.capacity_mb = capacity_mb;
+        self
+    }
+
+    /// Sets [`RuntimeConfig::time_scale`].
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+        self.time_scale = time_scale;
+        self
+    }
+
     /// Sets [`RuntimeConfig::instance_slots`].
     pub fn with_instance_slots(mut self, slots: u32) -> Self {
         self.instance_slots = slots;
@@ -41,5 +92,36 @@ impl RuntimeConfig {
     pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
+    }
+
+    /// Checks the settings; returns the offending field and why.
+    pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.max_function_memory_mb == 0 || self.max_function_memory_mb > 4096 {
+            return Err((
+                "max_function_memory_mb",
+                format!(
+                    "must be within 1..=4096, found {}",
+                    self.max_function_memory_mb
+                ),
+            ));
+        }
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err((
+                "time_scale",
+                format!("must be a positive number, found {}", self.time_scale),
+            ));
+        }
+        if self.instance_slots == 0 {
+            return Err(("instance_slots", "must be at least 1".into()));
+        }
+        if self.capacity_mb == 0 {
+            return Err(("capacity_mb", "must be at least 1".into()));
+        }
+        if let KeepAliveConfig::HybridHistogram(hybrid) = &self.keep_alive {
+            hybrid
+                .validate()
+                .map_err(|err| ("keep_alive", err.to_string()))?;
+        }
+        Ok(())
     }
 }

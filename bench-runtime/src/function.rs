@@ -1,9 +1,11 @@
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where a function's code comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModuleSource {
-    /// One of the runtime's built-in guests, by name (see [`crate::guests`]).
+    /// A built-in guest by spec, e.g. `cpu` or `init-heavy(init_ms=50, state_mib=16)` (see
+    /// [`crate::guests`]).
     Builtin(String),
     /// WebAssembly text.
     Wat(String),
@@ -13,26 +15,40 @@ pub enum ModuleSource {
     Path(PathBuf),
 }
 
-/// A function to deploy: its name, code and limits.
+/// A function to deploy: its name, code and limits. Defaults are those of [`FunctionConfig::new`].
 ///
 /// ```
+/// use std::time::Duration;
 /// use bench_runtime::{FunctionConfig, ModuleSource};
 ///
-/// let hello = FunctionConfig::new("hello", ModuleSource::Builtin("noop".into()))
+/// let resize = FunctionConfig::new("resize", ModuleSource::Builtin("cpu".into()))
 ///     .with_memory_mb(256)
-///     .with_max_instances(4);
-/// assert_eq!(hello.memory_mb, 256);
+///     .with_timeout(Duration::from_secs(5))
+///     .with_prewarm(2);
+/// assert_eq!(resize.max_instances, 16);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionConfig {
-    /// Name used in `/invoke/{name}`.
+    /// Name used in `/invoke/{name}`: letters, digits, `-`, `_` and `.`.
     pub name: String,
     /// The module implementing the guest ABI.
     pub module: ModuleSource,
-    /// Memory limit of each instance in MiB, and the size billed per GB-second. Default 128.
+    /// Memory limit of each instance in MiB, the size held against the runtime's capacity and
+    /// the size billed per GB-second. Default 128.
     pub memory_mb: u32,
-    /// Most instances of this function alive at once; further invocations wait. Default 16.
+    /// Longest an invocation (and an instance's `init`) may run; beyond it the invocation
+    /// fails with 504 and the instance is discarded. Default 30 s.
+    pub timeout: Duration,
+    /// Most invocations running at once; further ones wait in the queue. Default 16.
     pub max_instances: u32,
+    /// Most invocations waiting for an instance; beyond it requests get 429. Default 100.
+    pub max_queue: u32,
+    /// Instances started at deploy and kept loaded whatever the keep-alive policy decides
+    /// (provisioned concurrency). Default 0.
+    pub prewarm: u32,
+    /// Keep-alive override for this function: the TTL of the `fixed` policy and the fallback
+    /// keep-alive of `hybrid-histogram`. Default none.
+    pub keep_alive: Option<Duration>,
 }
 
 impl FunctionConfig {
@@ -42,7 +58,11 @@ impl FunctionConfig {
             name: name.into(),
             module,
             memory_mb: 128,
+            timeout: Duration::from_secs(30),
             max_instances: 16,
+            max_queue: 100,
+            prewarm: 0,
+            keep_alive: None,
         }
     }
 
@@ -52,9 +72,74 @@ impl FunctionConfig {
         self
     }
 
+    /// Sets [`FunctionConfig::timeout`].
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
     /// Sets [`FunctionConfig::max_instances`].
     pub fn with_max_instances(mut self, max_instances: u32) -> Self {
         self.max_instances = max_instances;
         self
+    }
+
+    /// Sets [`FunctionConfig::max_queue`].
+    pub fn with_max_queue(mut self, max_queue: u32) -> Self {
+        self.max_queue = max_queue;
+        self
+    }
+
+    /// Sets [`FunctionConfig::prewarm`].
+    pub fn with_prewarm(mut self, prewarm: u32) -> Self {
+        self.prewarm = prewarm;
+        self
+    }
+
+    /// Sets [`FunctionConfig::keep_alive`].
+    pub fn with_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = Some(keep_alive);
+        self
+    }
+
+    /// Checks the limits; returns the offending field and why.
+    pub(crate) fn check(&self, max_memory_mb: u32) -> Result<(), (&'static str, String)> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 128
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !name_ok {
+            return Err((
+                "name",
+                "must be 1 to 128 letters, digits, `-`, `_` or `.`".into(),
+            ));
+        }
+        if self.memory_mb == 0 || self.memory_mb > max_memory_mb {
+            return Err((
+                "memory_mb",
+                format!(
+                    "must be within 1..={max_memory_mb}, found {}",
+                    self.memory_mb
+                ),
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err(("timeout", "must be longer than zero".into()));
+        }
+        if self.max_instances == 0 {
+            return Err(("max_instances", "must be at least 1".into()));
+        }
+        if self.prewarm > self.max_instances {
+            return Err((
+                "prewarm",
+                format!(
+                    "{} exceeds max_instances ({})",
+                    self.prewarm, self.max_instances
+                ),
+            ));
+        }
+        Ok(())
     }
 }

@@ -1,15 +1,22 @@
-//! One live instance of a function: its store, its exports, and the cold start that makes it.
+//! One live instance of a function: its store, its exports, and the start paths that make it.
+
+use std::time::Instant;
 
 use bytes::Bytes;
-use wasmtime::{Engine, Linker, Module, Store, TypedFunc, WasmBacktrace};
+use wasmtime::{
+    Engine, Instance, InstancePre, Linker, Module, Store, TypedFunc, UpdateDeadline, WasmBacktrace,
+};
 
-use crate::abi::HostState;
+use crate::abi::{HostState, InstanceLimits};
+use crate::snapshot::{self, Captured, Instrumented};
 
-/// Per-instance limits taken from the function's deployment.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct InstanceLimits {
-    pub(crate) memory_bytes: usize,
-    pub(crate) max_output_bytes: usize,
+/// Why guest code did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GuestFailure {
+    /// It trapped (or a host call failed); the message says why and where.
+    Trap(String),
+    /// It ran past its deadline.
+    Timeout,
 }
 
 /// An instantiated function, ready to handle invocations one at a time.
@@ -19,29 +26,99 @@ pub(crate) struct FunctionInstance {
     handle: TypedFunc<(), ()>,
 }
 
+fn new_store(engine: &Engine, limits: InstanceLimits) -> Store<HostState> {
+    let mut store = Store::new(engine, HostState::new(limits));
+    store.limiter(|state| state as &mut dyn wasmtime::ResourceLimiter);
+    // At every epoch tick: end the call if its deadline passed, otherwise yield to the async
+    // executor so that a computing guest never holds a thread for long.
+    store.epoch_deadline_callback(|mut context| {
+        let state = context.data_mut();
+        if state
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            state.timed_out = true;
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        Ok(UpdateDeadline::Yield(1))
+    });
+    store
+}
+
+/// Classifies the error of a guest call.
+fn failure(store: &Store<HostState>, err: &wasmtime::Error) -> GuestFailure {
+    if store.data().timed_out {
+        GuestFailure::Timeout
+    } else {
+        GuestFailure::Trap(failure_message(err))
+    }
+}
+
 impl FunctionInstance {
-    /// The `cold` start path: compile the module with Cranelift, instantiate it, run `init`.
-    pub(crate) fn cold_start(
+    /// The `cold` start path: compile `wasm` with Cranelift, instantiate it, run `init` before
+    /// `deadline`. With `capture`, `wasm` is that instrumented module and the post-`init` state
+    /// is captured for a snapshot.
+    pub(crate) async fn cold(
         engine: &Engine,
         linker: &Linker<HostState>,
         wasm: &[u8],
         limits: InstanceLimits,
         id: u64,
-    ) -> wasmtime::Result<Self> {
-        let module = Module::new(engine, wasm)?;
-        let state = HostState::new(limits.memory_bytes, limits.max_output_bytes);
-        let mut store = Store::new(engine, state);
-        store.limiter(|state| state as &mut dyn wasmtime::ResourceLimiter);
-        let instance = linker.instantiate(&mut store, &module)?;
-        let memory = instance
-            .get_memory(&mut store, "memory")
-            .ok_or_else(|| wasmtime::Error::msg("the module exports no memory named `memory`"))?;
-        store.data_mut().memory = Some(memory);
-        let handle = instance.get_typed_func::<(), ()>(&mut store, "handle")?;
+        deadline: Instant,
+        capture: Option<&Instrumented>,
+    ) -> Result<(Self, Option<Result<Captured, String>>), GuestFailure> {
+        let module =
+            Module::new(engine, wasm).map_err(|err| GuestFailure::Trap(format!("{err:#}")))?;
+        let mut store = new_store(engine, limits);
+        store.data_mut().deadline = Some(deadline);
+        store.set_epoch_deadline(1);
+        let instance = linker
+            .instantiate_async(&mut store, &module)
+            .await
+            .map_err(|err| failure(&store, &err))?;
+        let handle = Self::exports(&mut store, &instance)?;
         if let Some(init) = instance.get_func(&mut store, "init") {
-            init.typed::<(), ()>(&store)?.call(&mut store, ())?;
+            let init = init
+                .typed::<(), ()>(&store)
+                .map_err(|err| GuestFailure::Trap(format!("{err:#}")))?;
+            init.call_async(&mut store, ())
+                .await
+                .map_err(|err| failure(&store, &err))?;
         }
+        let captured =
+            capture.map(|instrumented| snapshot::capture(&mut store, &instance, instrumented));
+        store.data_mut().deadline = None;
+        Ok((Self { id, store, handle }, captured))
+    }
+
+    /// The `snapshot` start path: instantiate the pre-linked snapshot module, whose memory and
+    /// globals already hold the post-`init` state; `init` is not run.
+    pub(crate) async fn restore(
+        engine: &Engine,
+        snapshot: &InstancePre<HostState>,
+        limits: InstanceLimits,
+        id: u64,
+    ) -> Result<Self, GuestFailure> {
+        let mut store = new_store(engine, limits);
+        let instance = snapshot
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|err| failure(&store, &err))?;
+        let handle = Self::exports(&mut store, &instance)?;
         Ok(Self { id, store, handle })
+    }
+
+    fn exports(
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> Result<TypedFunc<(), ()>, GuestFailure> {
+        let memory = instance.get_memory(&mut *store, "memory").ok_or_else(|| {
+            GuestFailure::Trap("the module exports no memory named `memory`".into())
+        })?;
+        store.data_mut().memory = Some(memory);
+        instance
+            .get_typed_func::<(), ()>(&mut *store, "handle")
+            .map_err(|err| GuestFailure::Trap(format!("{err:#}")))
     }
 
     /// Runtime-wide unique id of this instance.
@@ -49,15 +126,30 @@ impl FunctionInstance {
         self.id
     }
 
-    /// Runs `handle` on `input` and returns what the guest wrote.
-    pub(crate) fn handle(&mut self, input: Bytes) -> wasmtime::Result<Vec<u8>> {
+    /// Runs `handle` on `input` until `deadline`, at chain nesting `depth`; returns what the
+    /// guest wrote.
+    pub(crate) async fn handle(
+        &mut self,
+        input: Bytes,
+        deadline: Instant,
+        depth: u32,
+    ) -> Result<Vec<u8>, GuestFailure> {
         let state = self.store.data_mut();
         state.input = input;
         state.output.clear();
-        self.handle.call(&mut self.store, ())?;
+        state.deadline = Some(deadline);
+        state.timed_out = false;
+        state.depth = depth;
+        self.store.set_epoch_deadline(1);
+        let result = self.handle.call_async(&mut self.store, ()).await;
+        let outcome = match result {
+            Ok(()) => Ok(std::mem::take(&mut self.store.data_mut().output)),
+            Err(err) => Err(failure(&self.store, &err)),
+        };
         let state = self.store.data_mut();
         state.input = Bytes::new();
-        Ok(std::mem::take(&mut state.output))
+        state.deadline = None;
+        outcome
     }
 }
 

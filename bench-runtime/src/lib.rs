@@ -46,18 +46,27 @@
 mod abi;
 mod api;
 mod config;
+mod config_file;
+mod deploy;
+mod engine;
 mod error;
 mod function;
 pub mod guests;
 mod instance;
+mod keeper;
 mod metering;
+pub mod policy;
 mod pool;
 mod runtime;
 mod server;
+mod snapshot;
+mod stats;
 
 pub use config::RuntimeConfig;
+pub use config_file::{ConfigFileError, RuntimeFile};
 pub use error::{DeployError, EngineError, InvokeError};
 pub use function::{FunctionConfig, ModuleSource};
 pub use metering::{Metering, StartKind, billed_ms};
-pub use runtime::{InvocationOutput, Runtime};
+pub use runtime::{InvocationOutput, Runtime, StartedInstance};
 pub use server::RuntimeServer;
+pub use stats::{Evictions, FunctionStats, InstanceCounts, Outcomes, RuntimeStats, StartCounts};

@@ -22,13 +22,21 @@ impl StartKind {
             Self::Warm => "warm",
         }
     }
+
+    /// Every kind, in order of cost.
+    pub const ALL: [StartKind; 3] = [Self::Cold, Self::Snapshot, Self::Warm];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Measurements of one invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Metering {
     pub start: StartKind,
-    /// Time to start the instance (zero for warm starts), in microseconds.
+    /// Time to start the instance (zero for warm starts), in microseconds: compile,
+    /// instantiate and `init` for a cold start, restore for a snapshot start.
     pub init_us: u64,
     /// Time spent waiting for an instance slot, in microseconds.
     pub queue_us: u64,

@@ -1,20 +1,27 @@
-//! The runtime: the engine, deployed functions, and the invocation path through start kinds.
+//! The runtime: deployed functions, the invocation path through the start kinds, and the
+//! public in-process API.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use wasmtime::{
-    Engine, ExternType, FuncType, InstanceAllocationStrategy, Linker, Module,
-    PoolingAllocationConfig,
-};
+use tokio::sync::{Notify, TryAcquireError};
+use wasmtime::{Engine, Linker, Module};
 
-use crate::abi::{self, HostState};
-use crate::instance::{FunctionInstance, InstanceLimits, failure_message};
+use crate::abi::{self, HostState, InstanceLimits, Invoker};
+use crate::deploy::{self, Deployed, SnapshotState};
+use crate::engine::{self, EpochTicker};
+use crate::instance::{FunctionInstance, GuestFailure};
 use crate::metering::{self, Metering, StartKind, micros};
-use crate::{DeployError, EngineError, FunctionConfig, InvokeError, ModuleSource, RuntimeConfig};
+use crate::policy::{Clock, FunctionTraits, ScaledClock};
+use crate::pool::{Acquired, Pools, PrewarmStart};
+use crate::snapshot::{self, Captured};
+use crate::stats::{FunctionStats, RuntimeStats};
+use crate::{DeployError, EngineError, FunctionConfig, InvokeError, RuntimeConfig};
 
 /// What an invocation returned, with its measurements.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +30,28 @@ pub struct InvocationOutput {
     pub metering: Metering,
 }
 
-struct Deployed {
-    config: FunctionConfig,
-    wasm: Vec<u8>,
-    pool: crate::pool::WarmPool,
+/// The state shared by the runtime's handle, its HTTP server, its background tasks and the
+/// `invoke` import of running guests.
+pub(crate) struct Shared {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: RuntimeConfig,
+    clock: ScaledClock,
+    functions: RwLock<HashMap<String, Arc<Deployed>>>,
+    pools: Mutex<Pools>,
+    next_instance: AtomicU64,
+    next_generation: AtomicU64,
+    /// Wakes the keeper when keep-alive deadlines or pre-warms change.
+    pub(crate) keeper_wake: Arc<Notify>,
+    tokio: tokio::runtime::Handle,
+    this: Weak<Shared>,
+    _ticker: EpochTicker,
 }
 
 /// The reference FaaS runtime: deploys functions and invokes them on wasmtime instances.
+///
+/// Create it inside a tokio runtime: its background tasks (keep-alive expiry, pre-warming)
+/// run there.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -45,497 +67,631 @@ struct Deployed {
 /// # });
 /// ```
 pub struct Runtime {
-    engine: Engine,
-    linker: Linker<HostState>,
-    config: RuntimeConfig,
-    functions: RwLock<HashMap<String, Arc<Deployed>>>,
-    next_instance: AtomicU64,
+    shared: Arc<Shared>,
 }
 
 impl Runtime {
-    /// Creates the engine with a pooling allocator sized by `config`.
+    /// Creates the engine and starts the background tasks on the current tokio runtime.
     pub fn new(config: RuntimeConfig) -> Result<Self, EngineError> {
-        if config.max_function_memory_mb == 0 || config.max_function_memory_mb > 4096 {
-            return Err(EngineError(format!(
-                "max_function_memory_mb must be within 1..=4096, found {}",
-                config.max_function_memory_mb
-            )));
-        }
-        let mut pooling = PoolingAllocationConfig::new();
-        pooling
-            .total_core_instances(config.instance_slots)
-            .total_memories(config.instance_slots)
-            .total_tables(config.instance_slots)
-            .max_memory_size((config.max_function_memory_mb as usize) << 20);
-        let mut wasm = wasmtime::Config::new();
-        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-        let engine = Engine::new(&wasm).map_err(|err| EngineError(format!("{err:#}")))?;
+        config
+            .check()
+            .map_err(|(field, message)| EngineError(format!("{field} {message}")))?;
+        let tokio = tokio::runtime::Handle::try_current().map_err(|_| {
+            EngineError(
+                "create the runtime inside a tokio runtime: its background tasks run there".into(),
+            )
+        })?;
+        let engine = engine::engine(&config).map_err(|err| EngineError(format!("{err:#}")))?;
         let linker = abi::linker(&engine).map_err(|err| EngineError(format!("{err:#}")))?;
-        Ok(Self {
+        let ticker = EpochTicker::start(engine.clone())
+            .map_err(|err| EngineError(format!("cannot start the epoch thread: {err}")))?;
+        let pools = Pools::new(
+            config.keep_alive.build(),
+            config.capacity_mb,
+            config.instance_slots,
+        );
+        let shared = Arc::new_cyclic(|this| Shared {
             engine,
             linker,
+            clock: ScaledClock::new(config.time_scale),
             config,
             functions: RwLock::new(HashMap::new()),
+            pools: Mutex::new(pools),
             next_instance: AtomicU64::new(1),
-        })
+            next_generation: AtomicU64::new(1),
+            keeper_wake: Arc::new(Notify::new()),
+            tokio,
+            this: this.clone(),
+            _ticker: ticker,
+        });
+        shared.tokio.spawn(crate::keeper::run(
+            Arc::downgrade(&shared),
+            shared.keeper_wake.clone(),
+        ));
+        Ok(Self { shared })
     }
 
     /// The configuration the runtime was created with.
     pub fn config(&self) -> &RuntimeConfig {
-        &self.config
+        &self.shared.config
     }
 
-    /// Checks and deploys a function, replacing any function of the same name. The module is
-    /// validated and compiled once here so that a broken module is refused at once.
-    pub fn deploy(&self, function: FunctionConfig) -> Result<(), DeployError> {
-        let invalid = |message: String| DeployError::InvalidModule {
-            function: function.name.clone(),
-            message,
-        };
-        if function.memory_mb == 0 || function.memory_mb > self.config.max_function_memory_mb {
-            return Err(DeployError::InvalidConfig {
-                function: function.name.clone(),
-                field: "memory_mb",
-                message: format!(
-                    "must be within 1..={}, found {}",
-                    self.config.max_function_memory_mb, function.memory_mb
-                ),
-            });
-        }
-        if function.max_instances == 0 {
-            return Err(DeployError::InvalidConfig {
-                function: function.name.clone(),
-                field: "max_instances",
-                message: "must be at least 1".into(),
-            });
-        }
-        let wasm = match &function.module {
-            ModuleSource::Builtin(guest) => {
-                let wat =
-                    crate::guests::source(guest).ok_or_else(|| DeployError::UnknownGuest {
-                        function: function.name.clone(),
-                        guest: guest.clone(),
-                        known: crate::guests::names().collect::<Vec<_>>().join(", "),
-                    })?;
-                wat::parse_str(wat).map_err(|err| invalid(err.to_string()))?
-            }
-            ModuleSource::Wat(text) => {
-                wat::parse_str(text).map_err(|err| invalid(err.to_string()))?
-            }
-            ModuleSource::Wasm(bytes) => bytes.clone(),
-            ModuleSource::Path(path) => {
-                let bytes = std::fs::read(path).map_err(|source| DeployError::ReadModule {
-                    function: function.name.clone(),
-                    path: path.clone(),
-                    source,
-                })?;
-                wat::parse_bytes(&bytes)
-                    .map_err(|err| invalid(format!("{}: {err}", path.display())))?
-                    .into_owned()
-            }
-        };
-        let module = Module::new(&self.engine, &wasm).map_err(|err| invalid(format!("{err:#}")))?;
-        self.check_abi(&module, function.memory_mb)
-            .map_err(invalid)?;
-
-        let deployed = Arc::new(Deployed {
-            pool: crate::pool::WarmPool::new(function.max_instances),
-            config: function,
-            wasm,
-        });
-        let previous = self
-            .functions
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(deployed.config.name.clone(), deployed);
-        if let Some(previous) = previous {
-            previous.pool.close();
-        }
-        Ok(())
+    /// Checks and deploys a function, replacing any function of the same name (whose idle
+    /// instances are dropped; busy ones finish with the old code). Returns whether one was
+    /// replaced. The module is validated and compiled here, so a broken module is refused at
+    /// once with wasmtime's message; `prewarm` instances start in the background.
+    pub fn deploy(&self, function: FunctionConfig) -> Result<bool, DeployError> {
+        self.shared.deploy(function)
     }
 
-    /// Checks the guest ABI: imports the runtime provides, `memory` and `handle` exported, an
-    /// optional `init`, and an initial memory that fits the function's memory size.
-    fn check_abi(&self, module: &Module, memory_mb: u32) -> Result<(), String> {
-        self.linker
-            .instantiate_pre(module)
-            .map_err(|err| format!("{err:#}"))?;
-        let unit = FuncType::new(&self.engine, [], []);
-        let mut memory_found = false;
-        let mut handle_found = false;
-        for export in module.exports() {
-            match (export.name(), export.ty()) {
-                ("memory", ExternType::Memory(memory)) => {
-                    memory_found = true;
-                    let initial_bytes = memory.minimum().saturating_mul(memory.page_size());
-                    if initial_bytes > u64::from(memory_mb) << 20 {
-                        return Err(format!(
-                            "the initial memory of {initial_bytes} bytes exceeds the function's memory size of {memory_mb} MiB"
-                        ));
-                    }
-                }
-                (name @ ("handle" | "init"), ExternType::Func(func)) => {
-                    if !FuncType::eq(&func, &unit) {
-                        return Err(format!(
-                            "export `{name}` must have type [] -> [], found {func}"
-                        ));
-                    }
-                    handle_found |= name == "handle";
-                }
-                (name @ ("memory" | "handle" | "init"), other) => {
-                    return Err(format!("export `{name}` has the wrong kind: {other:?}"));
-                }
-                _ => {}
-            }
-        }
-        if !memory_found {
-            return Err("the module must export its memory as `memory`".into());
-        }
-        if !handle_found {
-            return Err("the module must export a function `handle`".into());
-        }
-        Ok(())
+    /// Removes a function. Invocations waiting for it fail; running ones finish. Returns
+    /// whether it existed.
+    pub fn remove(&self, function: &str) -> bool {
+        self.shared.remove(function)
     }
 
     /// Names of the deployed functions, sorted.
     pub fn functions(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .functions
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect();
+        let mut names: Vec<String> = self.shared.functions().keys().cloned().collect();
         names.sort();
         names
     }
 
-    /// Number of idle instances of `function`, or `None` if it is not deployed.
-    pub fn idle_instances(&self, function: &str) -> Option<usize> {
-        self.lookup(function).ok().map(|f| f.pool.idle_count())
+    /// The deployment of `function`, if it exists.
+    pub fn function_config(&self, function: &str) -> Option<FunctionConfig> {
+        self.shared.lookup(function).ok().map(|f| f.config.clone())
     }
 
-    fn lookup(&self, name: &str) -> Result<Arc<Deployed>, InvokeError> {
+    /// Invokes `function` with `input`: an idle instance if there is one (`warm`), else a new
+    /// one from the snapshot (`snapshot`) or from scratch (`cold`). When the function already
+    /// runs `max_instances` invocations, waits in its queue.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        input: Bytes,
+    ) -> Result<InvocationOutput, InvokeError> {
+        self.shared.invoke(function, input, 0).await
+    }
+
+    /// The runtime's figures now.
+    pub fn stats(&self) -> RuntimeStats {
+        self.shared.stats()
+    }
+
+    /// Time on the policy clock.
+    pub fn policy_time(&self) -> Duration {
+        self.shared.clock.now()
+    }
+
+    /// Starts an instance of `function` by the given path, outside the pools: no queue, no
+    /// keep-alive, no capacity accounting. For benchmarks and tools that measure start paths.
+    /// `Snapshot` needs a ready snapshot (see [`Runtime::wait_for_snapshot`]); `Warm` is not a
+    /// start path and is refused.
+    pub async fn start_instance(
+        &self,
+        function: &str,
+        kind: StartKind,
+    ) -> Result<StartedInstance, InvokeError> {
+        let deployed = self.shared.lookup(function)?;
+        let limits = self.shared.limits(&deployed);
+        let id = self.shared.next_instance.fetch_add(1, Ordering::Relaxed);
+        let started = match kind {
+            StartKind::Cold => {
+                let deadline = Instant::now() + deployed.config.timeout;
+                FunctionInstance::cold(
+                    &self.shared.engine,
+                    &self.shared.linker,
+                    &deployed.original,
+                    limits,
+                    id,
+                    deadline,
+                    None,
+                )
+                .await
+                .map(|(instance, _)| instance)
+            }
+            StartKind::Snapshot => {
+                let ready = match &*deployed.snapshot() {
+                    SnapshotState::Ready(pre) => pre.clone(),
+                    other => {
+                        return Err(InvokeError::StartFailed {
+                            function: function.to_owned(),
+                            message: format!("no snapshot to start from ({})", other.describe()),
+                        });
+                    }
+                };
+                FunctionInstance::restore(&self.shared.engine, &ready, limits, id).await
+            }
+            StartKind::Warm => {
+                return Err(InvokeError::StartFailed {
+                    function: function.to_owned(),
+                    message: "a warm start reuses an instance; it is not a start path".into(),
+                });
+            }
+        };
+        let instance = started.map_err(|failure| InvokeError::StartFailed {
+            function: function.to_owned(),
+            message: describe(&failure, deployed.config.timeout),
+        })?;
+        Ok(StartedInstance {
+            function: deployed.name.clone(),
+            timeout: deployed.config.timeout,
+            instance,
+        })
+    }
+
+    /// Waits until `function`'s snapshot is ready, at most `limit`. Snapshots are taken after
+    /// the first `init`, so invoke the function once first.
+    pub async fn wait_for_snapshot(&self, function: &str, limit: Duration) -> Result<(), String> {
+        let give_up = Instant::now() + limit;
+        loop {
+            let deployed = self
+                .shared
+                .lookup(function)
+                .map_err(|err| err.to_string())?;
+            let state = deployed.snapshot().describe();
+            match state.as_str() {
+                "ready" => return Ok(()),
+                "pending" | "capturing" if Instant::now() < give_up => {}
+                _ => return Err(format!("function `{function}`: snapshot {state}")),
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
+/// An instance started with [`Runtime::start_instance`], invoked directly.
+pub struct StartedInstance {
+    function: Arc<str>,
+    timeout: Duration,
+    instance: FunctionInstance,
+}
+
+impl StartedInstance {
+    /// Runs the instance's `handle` on `input`.
+    pub async fn invoke(&mut self, input: Bytes) -> Result<Vec<u8>, InvokeError> {
+        let deadline = Instant::now() + self.timeout;
+        self.instance
+            .handle(input, deadline, 0)
+            .await
+            .map_err(|failure| InvokeError::StartFailed {
+                function: self.function.to_string(),
+                message: describe(&failure, self.timeout),
+            })
+    }
+
+    /// Runtime-wide unique id of the instance.
+    pub fn id(&self) -> u64 {
+        self.instance.id()
+    }
+}
+
+fn describe(failure: &GuestFailure, timeout: Duration) -> String {
+    match failure {
+        GuestFailure::Trap(message) => message.clone(),
+        GuestFailure::Timeout => format!(
+            "ran past the timeout of {}",
+            humantime::format_duration(timeout)
+        ),
+    }
+}
+
+impl Shared {
+    fn functions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Deployed>>> {
         self.functions
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn pools(&self) -> MutexGuard<'_, Pools> {
+        self.pools.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn now(&self) -> Duration {
+        self.clock.now()
+    }
+
+    pub(crate) fn real_duration(&self, policy: Duration) -> Duration {
+        self.clock.real_duration(policy)
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Result<Arc<Deployed>, InvokeError> {
+        self.functions()
             .get(name)
             .cloned()
             .ok_or_else(|| InvokeError::UnknownFunction(name.to_owned()))
     }
 
-    /// Invokes `name` with `input`: takes an idle instance (`warm`) or starts one (`cold`),
-    /// waiting for a slot when the function already runs `max_instances` instances.
-    pub async fn invoke(&self, name: &str, input: Bytes) -> Result<InvocationOutput, InvokeError> {
-        let function = self.lookup(name)?;
-        let queued = Instant::now();
-        let _slot = function
-            .pool
-            .acquire()
-            .await
-            .map_err(|_| InvokeError::UnknownFunction(name.to_owned()))?;
-        let queue_us = micros(queued.elapsed());
+    fn limits(&self, function: &Deployed) -> InstanceLimits {
+        let invoker: Weak<dyn Invoker> = self.this.clone();
+        InstanceLimits {
+            memory_bytes: (function.config.memory_mb as usize) << 20,
+            max_output_bytes: self.config.max_output_bytes,
+            max_chain_depth: self.config.max_chain_depth,
+            invoker: Some(invoker),
+        }
+    }
 
-        let (mut instance, start, init_us) = match function.pool.take_idle() {
-            Some(instance) => (instance, StartKind::Warm, 0),
-            None => {
-                let begun = Instant::now();
-                let limits = InstanceLimits {
-                    memory_bytes: (function.config.memory_mb as usize) << 20,
-                    max_output_bytes: self.config.max_output_bytes,
-                };
-                let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
-                let instance = FunctionInstance::cold_start(
-                    &self.engine,
-                    &self.linker,
-                    &function.wasm,
-                    limits,
-                    id,
-                )
-                .map_err(|err| InvokeError::StartFailed {
-                    function: name.to_owned(),
-                    message: failure_message(&err),
-                })?;
-                (instance, StartKind::Cold, micros(begun.elapsed()))
+    fn deploy(&self, function: FunctionConfig) -> Result<bool, DeployError> {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let deployed = Arc::new(deploy::prepare(
+            function,
+            generation,
+            &self.engine,
+            &self.linker,
+            &self.config,
+        )?);
+        let name = deployed.name.clone();
+        let traits = FunctionTraits {
+            memory_mb: deployed.config.memory_mb,
+            keep_alive: deployed.config.keep_alive,
+        };
+        let (max_instances, prewarm) = (deployed.config.max_instances, deployed.config.prewarm);
+        let previous = self
+            .functions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_string(), deployed);
+        if let Some(previous) = &previous {
+            previous.permits.close();
+        }
+        let now = self.clock.now();
+        let (unloaded, provisioned) = {
+            let mut pools = self.pools();
+            let unloaded = pools.deploy(
+                name.clone(),
+                generation,
+                traits,
+                max_instances,
+                prewarm,
+                now,
+            );
+            (unloaded, pools.provision(&name))
+        };
+        drop(unloaded);
+        self.start_prewarms(provisioned);
+        Ok(previous.is_some())
+    }
+
+    fn remove(&self, name: &str) -> bool {
+        let removed = self
+            .functions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        let Some(removed) = removed else {
+            return false;
+        };
+        removed.permits.close();
+        let unloaded = self.pools().remove(name, self.clock.now());
+        drop(unloaded);
+        true
+    }
+
+    /// Starts pre-warmed or provisioned instances in the background.
+    pub(crate) fn start_prewarms(&self, starts: Vec<PrewarmStart>) {
+        let Some(this) = self.this.upgrade() else {
+            return;
+        };
+        for start in starts {
+            self.tokio.spawn(this.clone().prewarm(start));
+        }
+    }
+
+    async fn prewarm(self: Arc<Self>, start: PrewarmStart) {
+        let deployed = self
+            .lookup(&start.function)
+            .ok()
+            .filter(|deployed| deployed.generation == start.generation);
+        let started = match &deployed {
+            Some(deployed) => {
+                let deadline = Instant::now() + deployed.config.timeout;
+                self.start_new(deployed, deadline).await.ok()
             }
+            None => None,
+        };
+        let (kind, instance) = match started {
+            Some((instance, kind, _)) => (kind, Some(instance)),
+            None => (StartKind::Cold, None),
+        };
+        let (unloaded, wake) = self
+            .pools()
+            .prewarmed(&start, kind, instance, self.clock.now());
+        drop(unloaded);
+        if wake {
+            self.keeper_wake.notify_one();
+        }
+    }
+
+    /// A new instance: from the snapshot when it is ready, otherwise a cold start (which, the
+    /// first time, captures the snapshot). Returns the instance, its start kind and its cost.
+    async fn start_new(
+        &self,
+        function: &Arc<Deployed>,
+        deadline: Instant,
+    ) -> Result<(FunctionInstance, StartKind, Duration), GuestFailure> {
+        let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
+        let limits = self.limits(function);
+        let begun = Instant::now();
+        let ready = match &*function.snapshot() {
+            SnapshotState::Ready(pre) => Some(pre.clone()),
+            _ => None,
+        };
+        if let Some(pre) = ready {
+            let instance = FunctionInstance::restore(&self.engine, &pre, limits, id).await?;
+            return Ok((instance, StartKind::Snapshot, begun.elapsed()));
+        }
+        // The first cold start of a function captures its snapshot; later ones run the same
+        // instrumented module without capturing.
+        let capture = function.instrumented.as_ref().filter(|_| {
+            let mut state = function.snapshot();
+            let first = matches!(*state, SnapshotState::Pending);
+            if first {
+                *state = SnapshotState::Capturing;
+            }
+            first
+        });
+        let started = FunctionInstance::cold(
+            &self.engine,
+            &self.linker,
+            function.cold_module(),
+            limits,
+            id,
+            deadline,
+            capture,
+        )
+        .await;
+        let (instance, captured) = match started {
+            Ok(started) => started,
+            Err(failure) => {
+                if capture.is_some() {
+                    *function.snapshot() = SnapshotState::Pending;
+                }
+                return Err(failure);
+            }
+        };
+        let cost = begun.elapsed();
+        if let Some(captured) = captured {
+            self.build_snapshot(function.clone(), captured);
+        }
+        Ok((instance, StartKind::Cold, cost))
+    }
+
+    /// Builds and compiles the snapshot module off the invocation path.
+    fn build_snapshot(&self, function: Arc<Deployed>, captured: Result<Captured, String>) {
+        let engine = self.engine.clone();
+        let linker = self.linker.clone();
+        self.tokio.spawn_blocking(move || {
+            let built = captured.and_then(|captured| {
+                let wasm = snapshot::build(&function.original, &captured)?;
+                let module = Module::new(&engine, &wasm).map_err(|err| format!("{err:#}"))?;
+                let pre = linker
+                    .instantiate_pre(&module)
+                    .map_err(|err| format!("{err:#}"))?;
+                tracing::debug!(
+                    function = %function.name,
+                    bytes = captured.data_bytes(),
+                    "snapshot ready"
+                );
+                Ok(pre)
+            });
+            *function.snapshot() = match built {
+                Ok(pre) => SnapshotState::Ready(Arc::new(pre)),
+                Err(reason) => {
+                    tracing::warn!(function = %function.name, "snapshot failed: {reason}");
+                    SnapshotState::Failed(reason)
+                }
+            };
+        });
+    }
+
+    async fn invoke(
+        &self,
+        name: &str,
+        input: Bytes,
+        depth: u32,
+    ) -> Result<InvocationOutput, InvokeError> {
+        let function = self.lookup(name)?;
+        let arrived = Instant::now();
+        let (_slot, queue_us) = match function.permits.try_acquire() {
+            Ok(permit) => (permit, 0),
+            Err(TryAcquireError::Closed) => {
+                return Err(InvokeError::UnknownFunction(name.to_owned()));
+            }
+            Err(TryAcquireError::NoPermits) => {
+                let waiting = function.waiting.fetch_add(1, Ordering::Relaxed);
+                if waiting >= function.config.max_queue {
+                    function.waiting.fetch_sub(1, Ordering::Relaxed);
+                    return Err(self.reject_queue(&function, waiting));
+                }
+                let permit = function.permits.acquire().await;
+                function.waiting.fetch_sub(1, Ordering::Relaxed);
+                let permit = permit.map_err(|_| InvokeError::UnknownFunction(name.to_owned()))?;
+                (permit, micros(arrived.elapsed()))
+            }
+        };
+
+        let (acquired, evicted) = self.pools().acquire(name, self.clock.at(arrived));
+        drop(evicted);
+        let memory_mb = function.config.memory_mb;
+        let timeout = function.config.timeout;
+        let (mut instance, start, init_us) = match acquired {
+            Acquired::Warm(instance) => (instance, StartKind::Warm, 0),
+            Acquired::Start => match self.start_new(&function, Instant::now() + timeout).await {
+                Ok((instance, kind, cost)) => {
+                    self.pools().started(name, kind, cost, self.clock.now());
+                    (instance, kind, micros(cost))
+                }
+                Err(failure) => {
+                    let init_us = micros(arrived.elapsed()).saturating_sub(queue_us);
+                    self.pools().start_failed(name, memory_mb);
+                    return Err(match failure {
+                        GuestFailure::Timeout => InvokeError::Timeout {
+                            function: name.to_owned(),
+                            timeout,
+                            metering: meter(StartKind::Cold, init_us, queue_us, 0, memory_mb, 0),
+                        },
+                        GuestFailure::Trap(message) => InvokeError::StartFailed {
+                            function: name.to_owned(),
+                            message,
+                        },
+                    });
+                }
+            },
+            Acquired::NoCapacity => {
+                let mut pools = self.pools();
+                if let Some(counters) = pools.counters_mut(name) {
+                    counters.outcomes.rejected_capacity += 1;
+                }
+                let (live, slots) = pools.slots();
+                return Err(InvokeError::CapacityFull {
+                    function: name.to_owned(),
+                    needed_mb: memory_mb,
+                    used_mb: pools.used_mb(),
+                    capacity_mb: pools.capacity_mb(),
+                    live,
+                    slots,
+                    retry_after_s: 1,
+                });
+            }
+            Acquired::Unknown => return Err(InvokeError::UnknownFunction(name.to_owned())),
         };
 
         let began = Instant::now();
-        let result = instance.handle(input);
-        let exec_us = micros(began.elapsed());
-        let metering = Metering {
-            start,
-            init_us,
-            queue_us,
-            exec_us,
-            billed_ms: metering::billed_ms(init_us, exec_us),
-            memory_mb: function.config.memory_mb,
-            instance: instance.id(),
-        };
-        match result {
-            Ok(output) => {
-                // Back in the pool before the slot is released, so a waiter finds it warm.
-                function.pool.put_idle(instance);
-                Ok(InvocationOutput { output, metering })
+        let result = instance.handle(input, began + timeout, depth).await;
+        let ended = Instant::now();
+        let exec_us = micros(ended - began);
+        let metering = meter(start, init_us, queue_us, exec_us, memory_mb, instance.id());
+        let (kept, outcome) = match result {
+            Ok(output) => (Some(instance), Ok(InvocationOutput { output, metering })),
+            Err(failure) => {
+                drop(instance);
+                let error = match failure {
+                    GuestFailure::Timeout => InvokeError::Timeout {
+                        function: name.to_owned(),
+                        timeout,
+                        metering,
+                    },
+                    GuestFailure::Trap(message) => InvokeError::Trap {
+                        function: name.to_owned(),
+                        message,
+                        metering,
+                    },
+                };
+                (None, Err(error))
             }
-            Err(trap) => Err(InvokeError::Trap {
-                function: name.to_owned(),
-                message: failure_message(&trap),
-                metering,
-            }),
+        };
+        let (unloaded, wake) = {
+            let mut pools = self.pools();
+            if let Some(counters) = pools.counters_mut(name) {
+                counters.exec_us += exec_us;
+                match &outcome {
+                    Ok(_) => counters.outcomes.ok += 1,
+                    Err(InvokeError::Timeout { .. }) => counters.outcomes.timed_out += 1,
+                    Err(_) => counters.outcomes.trapped += 1,
+                }
+            }
+            // Back in the pool before the slot is released, so a waiter finds it warm.
+            pools.release(
+                name,
+                function.generation,
+                memory_mb,
+                kept,
+                self.clock.at(ended),
+            )
+        };
+        drop(unloaded);
+        if wake {
+            self.keeper_wake.notify_one();
+        }
+        outcome
+    }
+
+    fn reject_queue(&self, function: &Deployed, waiting: u32) -> InvokeError {
+        let mut pools = self.pools();
+        let counters = pools.counters_mut(&function.name);
+        let mean_exec_us = counters.as_ref().map_or(0, |c| c.mean_exec_us());
+        if let Some(counters) = counters {
+            counters.outcomes.rejected_queue += 1;
+        }
+        // Time for the queue ahead to drain through all instances, at least a second.
+        let drain_us =
+            mean_exec_us * u64::from(waiting + 1) / u64::from(function.config.max_instances);
+        InvokeError::QueueFull {
+            function: function.name.to_string(),
+            max_instances: function.config.max_instances,
+            waiting,
+            retry_after_s: drain_us.div_ceil(1_000_000).max(1),
+        }
+    }
+
+    fn stats(&self) -> RuntimeStats {
+        let now = self.clock.now();
+        let (readings, policy, used, capacity, removed) = {
+            let mut pools = self.pools();
+            (
+                pools.snapshot(now),
+                pools.policy_name(),
+                pools.used_mb(),
+                pools.capacity_mb(),
+                pools.idle_mb_seconds_removed(),
+            )
+        };
+        let functions = self.functions();
+        let mut stats: Vec<FunctionStats> = readings
+            .into_iter()
+            .filter_map(|reading| {
+                let deployed = functions.get(&*reading.function)?;
+                let queued = deployed.waiting.load(Ordering::Relaxed);
+                let snapshot = deployed.snapshot().describe();
+                Some(FunctionStats::new(reading, queued, snapshot))
+            })
+            .collect();
+        stats.sort_by(|a, b| a.name.cmp(&b.name));
+        let idle_total = removed + stats.iter().map(|f| f.idle_memory_mb_seconds).sum::<f64>();
+        RuntimeStats {
+            policy: policy.to_owned(),
+            policy_time_seconds: now.as_secs_f64(),
+            time_scale: self.config.time_scale,
+            memory_used_mb: used,
+            capacity_mb: capacity,
+            idle_memory_mb_seconds: idle_total,
+            functions: stats,
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn runtime() -> Runtime {
-        Runtime::new(RuntimeConfig::default().with_instance_slots(16)).unwrap()
+fn meter(
+    start: StartKind,
+    init_us: u64,
+    queue_us: u64,
+    exec_us: u64,
+    memory_mb: u32,
+    instance: u64,
+) -> Metering {
+    Metering {
+        start,
+        init_us,
+        queue_us,
+        exec_us,
+        billed_ms: metering::billed_ms(init_us, exec_us),
+        memory_mb,
+        instance,
     }
+}
 
-    fn builtin(name: &str, guest: &str) -> FunctionConfig {
-        FunctionConfig::new(name, ModuleSource::Builtin(guest.into()))
-    }
-
-    /// A guest that traps when its input is exactly "boom" and echoes a counter otherwise, so
-    /// a test can tell a fresh instance (counter 1) from a reused one.
-    const COUNTER_OR_TRAP: &str = r#"
-        (module
-          (import "faas" "input_len" (func $input_len (result i32)))
-          (import "faas" "input_read" (func $input_read (param i32 i32) (result i32)))
-          (import "faas" "output_write" (func $output_write (param i32 i32)))
-          (memory (export "memory") 1)
-          (global $calls (mut i32) (i32.const 0))
-          (func (export "init") (global.set $calls (i32.const 0)))
-          (func (export "handle")
-            (if (i32.eq (call $input_len) (i32.const 4))
-              (then
-                (drop (call $input_read (i32.const 0) (i32.const 4)))
-                (if (i32.eq (i32.load (i32.const 0)) (i32.const 0x6d6f6f62)) ;; "boom"
-                  (then unreachable))))
-            (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
-            (i32.store8 (i32.const 100) (i32.add (global.get $calls) (i32.const 48)))
-            (call $output_write (i32.const 100) (i32.const 1))))
-    "#;
-
-    #[tokio::test]
-    async fn first_invocation_is_cold_later_ones_reuse_the_warm_instance() {
-        let runtime = runtime();
-        runtime.deploy(builtin("hello", "noop")).unwrap();
-        let cold = runtime
-            .invoke("hello", Bytes::new())
-            .await
-            .unwrap()
-            .metering;
-        assert_eq!(cold.start, StartKind::Cold);
-        assert!(cold.init_us > 0, "a cold start compiles and instantiates");
-        for _ in 0..3 {
-            let warm = runtime
-                .invoke("hello", Bytes::new())
+impl Invoker for Shared {
+    fn invoke_nested(
+        &self,
+        function: String,
+        input: Bytes,
+        depth: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + '_>> {
+        Box::pin(async move {
+            self.invoke(&function, input, depth)
                 .await
-                .unwrap()
-                .metering;
-            assert_eq!(warm.start, StartKind::Warm);
-            assert_eq!(warm.init_us, 0);
-            assert_eq!(warm.instance, cold.instance);
-        }
-        assert_eq!(runtime.idle_instances("hello"), Some(1));
-    }
-
-    #[tokio::test]
-    async fn cpu_guest_computes_for_the_requested_time() {
-        let runtime = runtime();
-        runtime
-            .deploy(builtin("work", "cpu").with_memory_mb(256))
-            .unwrap();
-        let done = runtime
-            .invoke("work", Bytes::from_static(b"3000"))
-            .await
-            .unwrap();
-        assert!(
-            done.metering.exec_us >= 3000,
-            "exec {} µs",
-            done.metering.exec_us
-        );
-        assert!(done.metering.billed_ms >= 3);
-        assert_eq!(done.metering.memory_mb, 256);
-        assert_eq!(done.output.len(), 16);
-        assert!(done.output.iter().all(u8::is_ascii_hexdigit));
-    }
-
-    #[tokio::test]
-    async fn a_trap_is_reported_and_its_instance_discarded() {
-        let runtime = runtime();
-        runtime
-            .deploy(FunctionConfig::new(
-                "fragile",
-                ModuleSource::Wat(COUNTER_OR_TRAP.into()),
-            ))
-            .unwrap();
-        let first = runtime.invoke("fragile", "ok".into()).await.unwrap();
-        assert_eq!(first.output, b"1");
-        let second = runtime.invoke("fragile", "ok".into()).await.unwrap();
-        assert_eq!(
-            (second.output.as_slice(), second.metering.start),
-            (&b"2"[..], StartKind::Warm)
-        );
-
-        let err = runtime.invoke("fragile", "boom".into()).await.unwrap_err();
-        let InvokeError::Trap {
-            function,
-            message,
-            metering,
-        } = err
-        else {
-            panic!("expected a trap, got {err:?}");
-        };
-        assert_eq!(function, "fragile");
-        assert!(message.contains("unreachable"), "{message}");
-        assert_eq!(metering.start, StartKind::Warm);
-
-        // The trapped instance is gone: the next invocation starts a fresh one.
-        let after = runtime.invoke("fragile", "ok".into()).await.unwrap();
-        assert_eq!(after.metering.start, StartKind::Cold);
-        assert_eq!(after.output, b"1");
-        assert_ne!(after.metering.instance, first.metering.instance);
-    }
-
-    #[tokio::test]
-    async fn growing_memory_past_the_function_size_traps() {
-        let runtime = runtime();
-        runtime
-            .deploy(builtin("small", "echo").with_memory_mb(1))
-            .unwrap();
-        let fits = vec![b'x'; 512 << 10];
-        assert_eq!(
-            runtime
-                .invoke("small", fits.clone().into())
-                .await
-                .unwrap()
-                .output,
-            fits
-        );
-        let err = runtime
-            .invoke("small", vec![b'x'; 2 << 20].into())
-            .await
-            .unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains("memory limit of 1 MiB"), "{message}");
-        // Other functions and later invocations are unaffected.
-        assert_eq!(
-            runtime.invoke("small", "hi".into()).await.unwrap().output,
-            b"hi"
-        );
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn invocations_beyond_max_instances_wait_for_the_one_instance() {
-        let runtime = Arc::new(runtime());
-        runtime
-            .deploy(builtin("single", "cpu").with_max_instances(1))
-            .unwrap();
-        let calls: Vec<_> = (0..4)
-            .map(|_| {
-                let runtime = runtime.clone();
-                tokio::spawn(async move { runtime.invoke("single", "5000".into()).await })
-            })
-            .collect();
-        let mut meterings = Vec::new();
-        for call in calls {
-            meterings.push(call.await.unwrap().unwrap().metering);
-        }
-        let cold = meterings
-            .iter()
-            .filter(|m| m.start == StartKind::Cold)
-            .count();
-        assert_eq!(cold, 1, "{meterings:?}");
-        assert!(
-            meterings
-                .iter()
-                .all(|m| m.instance == meterings[0].instance)
-        );
-        assert_eq!(runtime.idle_instances("single"), Some(1));
-    }
-
-    #[tokio::test]
-    async fn unknown_function_is_named() {
-        let err = runtime().invoke("ghost", Bytes::new()).await.unwrap_err();
-        assert_eq!(err.to_string(), "unknown function `ghost`");
-    }
-
-    #[test]
-    fn broken_modules_are_refused_at_deploy_with_the_reason() {
-        let runtime = runtime();
-        let cases = [
-            ("(module (func (export \"handle\")", "expected `)`"),
-            (
-                "(module (memory (export \"memory\") 1) (func (export \"handle\") (result i32) (i64.const 1)))",
-                "type mismatch",
-            ),
-            (
-                "(module (memory (export \"memory\") 1))",
-                "export a function `handle`",
-            ),
-            ("(module (func (export \"handle\")))", "export its memory"),
-            (
-                "(module (import \"faas\" \"open_socket\" (func)) (memory (export \"memory\") 1) (func (export \"handle\")))",
-                "open_socket",
-            ),
-            (
-                "(module (memory (export \"memory\") 1) (func (export \"handle\") (param i32)))",
-                "[] -> []",
-            ),
-            (
-                "(module (memory (export \"memory\") 4096) (func (export \"handle\")))",
-                "exceeds the function's memory size",
-            ),
-        ];
-        for (wat, expected) in cases {
-            let err = runtime
-                .deploy(FunctionConfig::new("broken", ModuleSource::Wat(wat.into())))
-                .unwrap_err()
-                .to_string();
-            assert!(err.starts_with("function `broken`: "), "{err}");
-            assert!(err.contains(expected), "expected `{expected}` in: {err}");
-        }
-        let bytes = runtime
-            .deploy(FunctionConfig::new(
-                "junk",
-                ModuleSource::Wasm(b"\0asm\x01\0\0\0\x7f".to_vec()),
-            ))
-            .unwrap_err()
-            .to_string();
-        assert!(bytes.starts_with("function `junk`: "), "{bytes}");
-        assert!(
-            runtime.functions().is_empty(),
-            "nothing broken was deployed"
-        );
-    }
-
-    #[test]
-    fn unknown_builtin_guest_lists_the_library() {
-        let err = runtime()
-            .deploy(builtin("f", "nope"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("`nope`") && err.contains("noop, echo, cpu"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn limits_are_checked_at_deploy() {
-        let runtime = runtime();
-        let zero = runtime
-            .deploy(builtin("f", "noop").with_max_instances(0))
-            .unwrap_err();
-        assert!(zero.to_string().contains("max_instances"), "{zero}");
-        let huge = runtime
-            .deploy(builtin("f", "noop").with_memory_mb(8192))
-            .unwrap_err();
-        assert!(huge.to_string().contains("memory_mb"), "{huge}");
+                .map(|done| done.output)
+                .map_err(|err| err.to_string())
+        })
     }
 }

@@ -227,7 +227,15 @@ async fn errors_have_their_protocol_status_and_say_what_went_wrong() {
         (StatusCode::OK, Bytes::from("ok\n"))
     );
     let listed = send(&client, addr, Method::GET, "/functions", "").await;
-    assert_eq!(listed.body, "crash\necho\n");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.body).unwrap();
+    let names: Vec<&str> = listed["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["crash", "echo"]);
+    assert_eq!(listed["functions"][0]["stats"]["invocations"]["trapped"], 1);
     server.shutdown().await;
 }
 
@@ -267,4 +275,178 @@ async fn shutdown_closes_the_listener() {
     send(&http1(), addr, Method::GET, "/healthz", "").await;
     server.shutdown().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn functions_are_deployed_described_and_removed_over_http() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+
+    let created = send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/work?guest=cpu&memory_mb=256&timeout=2s",
+        "",
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let described: serde_json::Value = serde_json::from_slice(&created.body).unwrap();
+    assert_eq!(
+        (
+            described["memory_mb"].as_u64(),
+            described["timeout_ms"].as_u64()
+        ),
+        (Some(256), Some(2000))
+    );
+
+    let replaced = send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/work?guest=cpu&memory_mb=512",
+        "",
+    )
+    .await;
+    assert_eq!(replaced.status, StatusCode::OK);
+    let ran = send(&client, addr, Method::POST, "/invoke/work", "100").await;
+    assert_eq!(
+        (ran.status, ran.number("x-faas-memory-mb")),
+        (StatusCode::OK, 512)
+    );
+
+    let wat = r#"(module (import "faas" "output_write" (func $o (param i32 i32)))
+        (memory (export "memory") 1) (data (i32.const 0) "custom")
+        (func (export "handle") (call $o (i32.const 0) (i32.const 6))))"#;
+    let uploaded = send(&client, addr, Method::PUT, "/functions/custom", wat).await;
+    assert_eq!(uploaded.status, StatusCode::CREATED);
+    assert_eq!(
+        send(&client, addr, Method::POST, "/invoke/custom", "")
+            .await
+            .body,
+        "custom"
+    );
+
+    let broken = send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/bad",
+        "(module (func",
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&broken.body).starts_with("function `bad`: "));
+    let typo = send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/bad?guest=cpu&memroy_mb=1",
+        "",
+    )
+    .await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&typo.body).contains("`memroy_mb`"));
+
+    let one: serde_json::Value = serde_json::from_slice(
+        &send(&client, addr, Method::GET, "/functions/work", "")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(one["stats"]["invocations"]["ok"], 1);
+
+    assert_eq!(
+        send(&client, addr, Method::DELETE, "/functions/work", "")
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        send(&client, addr, Method::DELETE, "/functions/work", "")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&client, addr, Method::POST, "/invoke/work", "1")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_text() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+    send(&client, addr, Method::POST, "/invoke/echo", "a").await;
+    send(&client, addr, Method::POST, "/invoke/echo", "b").await;
+    send(&client, addr, Method::POST, "/invoke/crash", "").await;
+    let metrics = send(&client, addr, Method::GET, "/metrics", "").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .header("content-type")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8_lossy(&metrics.body);
+    for line in [
+        "faas_starts_total{function=\"echo\",kind=\"cold\"} 1",
+        "faas_starts_total{function=\"echo\",kind=\"warm\"} 1",
+        "faas_invocations_total{function=\"crash\",outcome=\"trapped\"} 1",
+        "faas_instances{function=\"echo\",state=\"idle\"} 1",
+        "faas_evictions_total{function=\"crash\",reason=\"failed\"} 1",
+        "faas_memory_used_mb 64",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn timeouts_answer_504_and_a_full_queue_429_with_retry_after() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+    send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/spin?guest=cpu&timeout=50ms",
+        "",
+    )
+    .await;
+    let timed_out = send(&client, addr, Method::POST, "/invoke/spin", "5000000").await;
+    assert_eq!(timed_out.status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(String::from_utf8_lossy(&timed_out.body).contains("timed out after 50ms"));
+    assert!(
+        timed_out.number("x-faas-exec-us") >= 50_000,
+        "a timeout is metered"
+    );
+
+    send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/one?guest=io&max_instances=1&max_queue=0",
+        "",
+    )
+    .await;
+    let busy = tokio::spawn({
+        let client = client.clone();
+        async move { send(&client, addr, Method::POST, "/invoke/one", "300").await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let refused = send(&client, addr, Method::POST, "/invoke/one", "1").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.number("retry-after") >= 1);
+    assert_eq!(busy.await.unwrap().status, StatusCode::OK);
+    server.shutdown().await;
 }

@@ -15,8 +15,8 @@ pub struct EmbeddedRuntime {
     threads: tokio::runtime::Runtime,
 }
 
-/// The module of a profile: a built-in guest by name, or a `.wat`/`.wasm` file relative to the
-/// scenario file.
+/// The module of a profile: a built-in guest spec (`cpu`, `init-heavy(init_ms=50)`), or a
+/// `.wat`/`.wasm` file relative to the scenario file.
 fn module_source(guest: &str, scenario_dir: &Path) -> ModuleSource {
     let is_file = guest.contains('/') || guest.ends_with(".wat") || guest.ends_with(".wasm");
     if is_file {
@@ -27,27 +27,31 @@ fn module_source(guest: &str, scenario_dir: &Path) -> ModuleSource {
 }
 
 impl EmbeddedRuntime {
-    /// Deploys `functions` and starts serving on `127.0.0.1` at a free port.
-    pub fn start(functions: &[FunctionProfile], scenario_dir: &Path) -> anyhow::Result<Self> {
-        let runtime = Runtime::new(RuntimeConfig::default())?;
-        for profile in functions {
-            let config =
-                FunctionConfig::new(&profile.name, module_source(&profile.guest, scenario_dir))
-                    .with_memory_mb(profile.memory_mb)
-                    .with_max_instances(profile.max_instances);
-            runtime.deploy(config)?;
-        }
+    /// Deploys `functions` on a runtime configured by `config` and starts serving on
+    /// `127.0.0.1` at a free port.
+    pub fn start(
+        functions: &[FunctionProfile],
+        scenario_dir: &Path,
+        config: RuntimeConfig,
+    ) -> anyhow::Result<Self> {
         let threads = tokio::runtime::Builder::new_multi_thread()
             .thread_name("faasbench-runtime")
             .enable_all()
             .build()
             .context("cannot start the runtime's threads")?;
-        let server = threads
-            .block_on(RuntimeServer::bind(
-                Arc::new(runtime),
-                ([127, 0, 0, 1], 0).into(),
-            ))
-            .context("cannot listen on a loopback port")?;
+        let server = threads.block_on(async {
+            let runtime = Runtime::new(config)?;
+            for profile in functions {
+                let function =
+                    FunctionConfig::new(&profile.name, module_source(&profile.guest, scenario_dir))
+                        .with_memory_mb(profile.memory_mb)
+                        .with_max_instances(profile.max_instances);
+                runtime.deploy(function)?;
+            }
+            RuntimeServer::bind(Arc::new(runtime), ([127, 0, 0, 1], 0).into())
+                .await
+                .context("cannot listen on a loopback port")
+        })?;
         Ok(Self { server, threads })
     }
 

@@ -7,6 +7,7 @@
 mod embedded;
 mod progress;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Replay a scenario against the embedded reference runtime and write its results.
     Run(run::RunArgs),
+    /// Run the reference runtime standalone, serving its HTTP API.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match outcome {
         Ok(code) => code,

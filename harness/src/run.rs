@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
+use bench_runtime::RuntimeConfig;
 use loadgen::{LiveProgress, ReplayOptions, StopSignal, Target};
 use reports::{PricingModel, Summary};
 use scenarios::Scenario;
@@ -52,12 +53,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let scenario_dir = args.scenario.parent().unwrap_or(Path::new("."));
     let platform =
-        EmbeddedRuntime::start(&scenario.functions, scenario_dir).with_context(|| {
-            format!(
-                "cannot start the embedded runtime for {}",
-                args.scenario.display()
-            )
-        })?;
+        EmbeddedRuntime::start(&scenario.functions, scenario_dir, RuntimeConfig::default())
+            .with_context(|| {
+                format!(
+                    "cannot start the embedded runtime for {}",
+                    args.scenario.display()
+                )
+            })?;
     let target = Target::runtime_at(platform.addr());
     let options = ReplayOptions {
         request_timeout: args.timeout,
