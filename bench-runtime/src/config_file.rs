@@ -252,6 +252,16 @@ module = "guests/custom.wat"
     }
 
     #[test]
+    fn the_shipped_example_is_valid_and_documents_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/runtime.example.toml");
+        let file = RuntimeFile::load(path).unwrap();
+        assert_eq!(file.config, RuntimeConfig::default());
+        assert_eq!(file.listen, default_listen());
+        let names: Vec<&str> = file.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["hello", "resize", "boot", "pipeline"]);
+    }
+
+    #[test]
     fn mistakes_name_the_file_the_key_and_the_line() {
         let cases = [
             (

@@ -3,23 +3,59 @@
 //! This is the platform faasbench measures and the yardstick other platforms are compared with.
 //! The load generator reaches it only through the HTTP protocol (`POST /invoke/{function}` with
 //! `x-faas-*` measurement headers), so any FaaS platform can stand in its place; the runtime
-//! knows nothing of the load generator. The harness embeds it for `faasbench run`.
+//! knows nothing of the load generator. The harness embeds it for `faasbench run` and serves it
+//! standalone with `faasbench serve`.
 //!
 //! # Start kinds
 //!
-//! An invocation is served by an idle instance from the function's warm pool (`warm`) or, when
-//! none is idle and the function is below its instance limit, by a new instance (`cold`: the
-//! module is compiled with Cranelift, instantiated and its `init` run). When the limit is
-//! reached, the invocation waits for an instance; the wait is reported as queue time. An
-//! instance that traps is discarded.
+//! | kind | what happens |
+//! |---|---|
+//! | `cold` | the module is compiled with Cranelift, instantiated, and its `init` run |
+//! | `snapshot` | the function's snapshot module is instantiated: memory and mutable globals as they were right after the first `init`, mapped copy-on-write; `init` is skipped |
+//! | `warm` | an idle instance is taken from the function's warm pool |
+//!
+//! A snapshot is captured once per function, from its first cold start (see
+//! [Snapshots](crate#snapshots)); from then on new instances start from it. Snapshots can be turned
+//! off ([`RuntimeConfig::snapshots`]).
+//!
+//! # Warm pools, capacity and keep-alive
+//!
+//! Each function runs up to `max_instances` invocations at once, each on its own instance;
+//! further invocations wait in a queue of `max_queue` and beyond it get 429 with `retry-after`.
+//! Every live instance holds its function's memory size against the runtime's capacity
+//! ([`RuntimeConfig::capacity_mb`]) and one of the allocator's instance slots. When a new
+//! instance does not fit, idle instances are evicted in the order the keep-alive policy gives;
+//! when nothing can be evicted, the invocation gets 429.
+//!
+//! What happens to an instance after an invocation is up to the keep-alive policy
+//! ([`policy`]): `none`, `fixed` (a TTL, 10 minutes by default), `hybrid-histogram` (windows
+//! learnt per function, with pre-warming) or `faascache` (Greedy-Dual-Size-Frequency). A
+//! background task unloads instances whose keep-alive ran out and opens pre-warm windows.
+//! Policies run on a clock that goes [`RuntimeConfig::time_scale`] times faster than real time,
+//! so a 10-minute keep-alive stays 10 trace-minutes when a scenario compresses time.
+//! A function's `prewarm` instances are started at deploy and kept whatever the policy says.
+//!
+//! # Limits
+//!
+//! | limit | answer | the instance |
+//! |---|---|---|
+//! | the function's `timeout` (epoch interruption, also during `init`, `sleep_ms` and `invoke`) | 504 | discarded |
+//! | memory growth past the function's `memory_mb` | 500, trap message | discarded |
+//! | output past [`RuntimeConfig::max_output_bytes`] | 500, trap message | discarded |
+//! | any other trap | 500, trap message with the guest function and offset | discarded |
+//! | request body past [`RuntimeConfig::max_body_bytes`] | 413 | — |
+//! | unknown function | 404 | — |
+//!
+//! Computing guests yield to the executor at every epoch tick (1 ms), so a long computation
+//! never holds a thread for long and other invocations keep being served.
 //!
 //! # Guest ABI
 //!
 //! A function is a core WebAssembly module that
 //!
-//! - exports its linear memory as `memory`;
+//! - defines and exports its linear memory as `memory`;
 //! - exports `handle: [] -> []`, called once per invocation;
-//! - may export `init: [] -> []`, called once when an instance starts;
+//! - may export `init: [] -> []`, called once when an instance starts cold;
 //! - may import these functions from the module `faas`:
 //!
 //! | import | type | does |
@@ -28,20 +64,38 @@
 //! | `input_read` | `[ptr: i32, len: i32] -> [i32]` | copies up to `len` bytes of the body to `ptr`; returns the number copied |
 //! | `output_write` | `[ptr: i32, len: i32] -> []` | appends `len` bytes at `ptr` to the response body |
 //! | `now_us` | `[] -> [i64]` | microseconds on a monotonic clock |
+//! | `sleep_ms` | `[ms: i32] -> []` | waits asynchronously; the wait holds no thread |
+//! | `invoke` | `[name_ptr, name_len, input_ptr, input_len: i32] -> [i32]` | invokes another function with the given input; returns the length of its output. Traps if the call fails, naming the function and why |
+//! | `invoke_result_read` | `[ptr: i32, len: i32] -> [i32]` | copies up to `len` bytes of the last `invoke`'s output to `ptr` |
 //!
-//! A pointer or length outside the guest's memory, or output beyond the runtime's limit, traps.
-//! Memory may grow up to the function's memory size; growing past it traps. A trap answers the
-//! request with status 500 and the trap message.
+//! A pointer or length outside the guest's memory traps. `invoke` calls nest at most
+//! [`RuntimeConfig::max_chain_depth`] deep. Work parameters arrive in the request body, so a
+//! trace-derived profile sets each invocation's CPU and I/O time through its input (see the
+//! `work` guest). The built-in guests in [`guests`] follow this ABI.
 //!
-//! The built-in guests in [`guests`] follow this ABI.
+//! # Snapshots
+//!
+//! A snapshot restores linear memory and mutable globals. It is not possible for a module with
+//! an imported or 64-bit memory or with a mutable global of a reference type; such a function
+//! always starts cold, and its stats say why. `init` must not change tables.
 //!
 //! # HTTP API
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /invoke/{function}` | 200 with the output and `x-faas-start`, `x-faas-init-us`, `x-faas-queue-us`, `x-faas-exec-us`, `x-faas-billed-ms`, `x-faas-memory-mb`, `x-faas-instance`; 404 unknown function; 413 body too large; 500 trap or failed start |
-//! | `GET /functions` | deployed function names, one per line |
+//! | `POST /invoke/{function}` | 200 with the output and `x-faas-start`, `x-faas-init-us`, `x-faas-queue-us`, `x-faas-exec-us`, `x-faas-billed-ms`, `x-faas-memory-mb`, `x-faas-instance`; errors as above (failed invocations carry the headers too); 429 with `retry-after` when the queue or the capacity is full |
+//! | `PUT /functions/{function}` | deploys: the body is the module (WebAssembly binary or text), or `?guest=<spec>` names a built-in guest; `memory_mb`, `timeout`, `max_instances`, `max_queue`, `prewarm`, `keep_alive` as query parameters. 201 created, 200 replaced, 400 with the reason |
+//! | `GET /functions`, `GET /functions/{function}` | JSON: each function's settings and figures |
+//! | `DELETE /functions/{function}` | 204, or 404 |
+//! | `GET /metrics` | Prometheus text: starts by kind, invocations by outcome, instances busy/idle, queue, evictions by reason, idle memory-time, memory used |
 //! | `GET /healthz` | 200 `ok` |
+//!
+//! The server speaks HTTP/1.1 with keep-alive and HTTP/2 over cleartext on the same port.
+//!
+//! # Configuration file
+//!
+//! `faasbench serve --config runtime.toml` reads a [`RuntimeFile`]; its format is documented
+//! there.
 
 mod abi;
 mod api;

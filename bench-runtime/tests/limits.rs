@@ -280,3 +280,42 @@ async fn redeploying_replaces_the_code_and_removing_refuses_later_invocations() 
     assert!(matches!(err, InvokeError::UnknownFunction(_)), "{err}");
     assert_eq!(runtime.stats().memory_used_mb, 0);
 }
+
+#[test]
+fn a_runtime_refuses_to_start_outside_tokio_or_with_an_impossible_configuration() {
+    let outside = bench_runtime::Runtime::new(RuntimeConfig::default())
+        .err()
+        .unwrap();
+    assert!(
+        outside.to_string().contains("inside a tokio runtime"),
+        "{outside}"
+    );
+
+    let threads = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _inside = threads.enter();
+    let cases = [
+        (RuntimeConfig::default().with_time_scale(0.0), "time_scale"),
+        (RuntimeConfig::default().with_capacity_mb(0), "capacity_mb"),
+        (
+            RuntimeConfig::default().with_keep_alive(
+                bench_runtime::policy::KeepAliveConfig::HybridHistogram(
+                    bench_runtime::policy::HybridHistogramConfig {
+                        margin: 2.0,
+                        ..Default::default()
+                    },
+                ),
+            ),
+            "margin",
+        ),
+    ];
+    for (config, field) in cases {
+        let err = bench_runtime::Runtime::new(config)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains(field), "expected {field} in: {err}");
+    }
+}

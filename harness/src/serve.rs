@@ -32,7 +32,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the runtime's threads")?;
     threads.block_on(async {
-        let policy = format!("{:?}", file.config.keep_alive);
+        let policy = file.config.keep_alive.to_string();
         let snapshots = if file.config.snapshots { "on" } else { "off" };
         let runtime = Arc::new(Runtime::new(file.config)?);
         let count = file.functions.len();

@@ -513,7 +513,7 @@ impl KeepAlivePolicy for HybridHistogram {
 
 #[cfg(test)]
 mod tests {
-    use super::super::KeepAliveConfig;
+    use super::super::{Clock, KeepAliveConfig, ManualClock};
     use super::*;
 
     const MS: Duration = Duration::from_millis(1);
@@ -536,26 +536,28 @@ mod tests {
         );
     }
 
-    /// Drives `function` as the runtime does: for each idle time, an arrival, an `on_idle`
-    /// `EXEC` later, and the next arrival that idle time after it. Starts at `start`; returns
-    /// the time and the plan of the last `on_idle` (after the last idle time's arrival).
+    /// Drives `function` as the runtime does, on a manual clock: for each idle time, an
+    /// arrival, an `on_idle` `EXEC` later, and the next arrival that idle time after it. Starts
+    /// at `start`; returns the time and the plan of the last `on_idle` (after the last idle
+    /// time's arrival).
     fn drive(
         policy: &mut HybridHistogram,
         function: &str,
         start: PolicyTime,
         idle_times: impl IntoIterator<Item = Duration>,
     ) -> (PolicyTime, IdlePlan) {
-        let mut now = start;
-        policy.on_arrival(function, now);
-        now += EXEC;
-        let mut plan = policy.on_idle(function, now);
+        let clock = ManualClock::new();
+        clock.set(start);
+        policy.on_arrival(function, clock.now());
+        clock.advance(EXEC);
+        let mut plan = policy.on_idle(function, clock.now());
         for idle_time in idle_times {
-            now += idle_time;
-            policy.on_arrival(function, now);
-            now += EXEC;
-            plan = policy.on_idle(function, now);
+            clock.advance(idle_time);
+            policy.on_arrival(function, clock.now());
+            clock.advance(EXEC);
+            plan = policy.on_idle(function, clock.now());
         }
-        (now, plan)
+        (clock.now(), plan)
     }
 
     /// `cycles` invocations `period` apart, each running `EXEC`.

@@ -133,6 +133,18 @@ impl Default for KeepAliveConfig {
     }
 }
 
+impl std::fmt::Display for KeepAliveConfig {
+    /// `none`, `fixed (TTL 10m)`, `hybrid-histogram` or `faascache`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None {} => f.write_str("none"),
+            Self::Fixed { ttl } => write!(f, "fixed (TTL {})", humantime::format_duration(*ttl)),
+            Self::HybridHistogram(_) => f.write_str("hybrid-histogram"),
+            Self::FaasCache {} => f.write_str("faascache"),
+        }
+    }
+}
+
 impl KeepAliveConfig {
     /// A fresh policy object with these settings.
     pub fn build(&self) -> Box<dyn KeepAlivePolicy> {
