@@ -139,6 +139,24 @@ fn guest_range(
         })
 }
 
+/// Copies up to `len` bytes of what `source` picks from the host state to `ptr` in guest
+/// memory; returns how many were copied.
+fn copy_to_guest(
+    caller: &mut Caller<'_, HostState>,
+    call: &str,
+    ptr: i32,
+    len: i32,
+    source: impl Fn(&HostState) -> &[u8],
+) -> wasmtime::Result<i32> {
+    let memory = guest_memory(caller, call)?;
+    let (data, state) = memory.data_and_store_mut(caller);
+    let bytes = source(state);
+    let wanted = usize::try_from(len).unwrap_or(0).min(bytes.len());
+    let range = guest_range(call, ptr, wanted as i32, data.len())?;
+    data[range].copy_from_slice(&bytes[..wanted]);
+    Ok(wanted as i32)
+}
+
 /// Copies `len` bytes at `ptr` out of guest memory.
 fn read_guest(
     caller: &mut Caller<'_, HostState>,
@@ -163,13 +181,8 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     linker.func_wrap(
         IMPORT_MODULE,
         "input_read",
-        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
-            let memory = guest_memory(&caller, "input_read")?;
-            let (data, state) = memory.data_and_store_mut(&mut caller);
-            let wanted = usize::try_from(len).unwrap_or(0).min(state.input.len());
-            let range = guest_range("input_read", ptr, wanted as i32, data.len())?;
-            data[range].copy_from_slice(&state.input[..wanted]);
-            Ok(wanted as i32)
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+            copy_to_guest(&mut caller, "input_read", ptr, len, |state| &state.input)
         },
     )?;
     linker.func_wrap(
@@ -253,15 +266,10 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     linker.func_wrap(
         IMPORT_MODULE,
         "invoke_result_read",
-        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> wasmtime::Result<i32> {
-            let memory = guest_memory(&caller, "invoke_result_read")?;
-            let (data, state) = memory.data_and_store_mut(&mut caller);
-            let wanted = usize::try_from(len)
-                .unwrap_or(0)
-                .min(state.invoke_result.len());
-            let range = guest_range("invoke_result_read", ptr, wanted as i32, data.len())?;
-            data[range].copy_from_slice(&state.invoke_result[..wanted]);
-            Ok(wanted as i32)
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| {
+            copy_to_guest(&mut caller, "invoke_result_read", ptr, len, |state| {
+                &state.invoke_result
+            })
         },
     )?;
     Ok(linker)
