@@ -84,6 +84,16 @@ pub(crate) fn prepare(
             field,
             message,
         })?;
+    if u64::from(function.memory_mb) > config.capacity_mb {
+        return Err(DeployError::InvalidConfig {
+            function: function.name.clone(),
+            field: "memory_mb",
+            message: format!(
+                "{} exceeds the runtime's whole capacity of {} MiB",
+                function.memory_mb, config.capacity_mb
+            ),
+        });
+    }
     let original = resolve(&function)?;
     let invalid = |message: String| DeployError::InvalidModule {
         function: function.name.clone(),

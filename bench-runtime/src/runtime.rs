@@ -215,7 +215,9 @@ impl Runtime {
         })?;
         Ok(StartedInstance {
             function: deployed.name.clone(),
+            kind,
             timeout: deployed.config.timeout,
+            memory_mb: deployed.config.memory_mb,
             instance,
         })
     }
@@ -229,11 +231,18 @@ impl Runtime {
                 .shared
                 .lookup(function)
                 .map_err(|err| err.to_string())?;
-            let state = deployed.snapshot().describe();
-            match state.as_str() {
-                "ready" => return Ok(()),
-                "pending" | "capturing" if Instant::now() < give_up => {}
-                _ => return Err(format!("function `{function}`: snapshot {state}")),
+            let settled = match &*deployed.snapshot() {
+                SnapshotState::Ready(_) => Some(Ok(())),
+                SnapshotState::Pending | SnapshotState::Capturing if Instant::now() < give_up => {
+                    None
+                }
+                other => Some(Err(format!(
+                    "function `{function}`: snapshot {}",
+                    other.describe()
+                ))),
+            };
+            if let Some(settled) = settled {
+                return settled;
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -243,21 +252,42 @@ impl Runtime {
 /// An instance started with [`Runtime::start_instance`], invoked directly.
 pub struct StartedInstance {
     function: Arc<str>,
+    kind: StartKind,
     timeout: Duration,
+    memory_mb: u32,
     instance: FunctionInstance,
 }
 
 impl StartedInstance {
-    /// Runs the instance's `handle` on `input`.
+    /// Runs the instance's `handle` on `input`. A failed instance should be dropped.
     pub async fn invoke(&mut self, input: Bytes) -> Result<Vec<u8>, InvokeError> {
-        let deadline = Instant::now() + self.timeout;
-        self.instance
-            .handle(input, deadline, 0)
-            .await
-            .map_err(|failure| InvokeError::StartFailed {
+        let began = Instant::now();
+        let result = self.instance.handle(input, began + self.timeout, 0).await;
+        let metering = meter(
+            self.kind,
+            0,
+            0,
+            micros(began.elapsed()),
+            self.memory_mb,
+            self.id(),
+        );
+        result.map_err(|failure| match failure {
+            GuestFailure::Timeout => InvokeError::Timeout {
                 function: self.function.to_string(),
-                message: describe(&failure, self.timeout),
-            })
+                timeout: self.timeout,
+                metering,
+            },
+            GuestFailure::Trap(message) => InvokeError::Trap {
+                function: self.function.to_string(),
+                message,
+                metering,
+            },
+        })
+    }
+
+    /// How the instance was started.
+    pub fn kind(&self) -> StartKind {
+        self.kind
     }
 
     /// Runtime-wide unique id of the instance.

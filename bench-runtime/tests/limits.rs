@@ -319,3 +319,16 @@ fn a_runtime_refuses_to_start_outside_tokio_or_with_an_impossible_configuration(
         assert!(err.contains(field), "expected {field} in: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_function_larger_than_the_whole_capacity_is_refused_at_deploy() {
+    let runtime = runtime(RuntimeConfig::default().with_capacity_mb(512));
+    let err = runtime
+        .deploy(guest("huge", "noop").with_memory_mb(1024))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("exceeds the runtime's whole capacity of 512 MiB"),
+        "{err}"
+    );
+}
