@@ -49,6 +49,8 @@ pub struct RuntimeFile {
     pub config: RuntimeConfig,
     /// Functions to deploy at start, in file order.
     pub functions: Vec<FunctionConfig>,
+    /// Whether the file set `time_scale` (a scenario's time compression applies otherwise).
+    pub time_scale_given: bool,
 }
 
 /// A runtime configuration file could not be used.
@@ -132,7 +134,42 @@ impl RuntimeFile {
             invalid(format!("at `{key}`: {inner}"))
         })?;
 
+        Self::from_layout(layout, origin)
+    }
+
+    /// Runtime settings given inline as a table, e.g. a scenario's `[target.runtime]`:
+    /// the keys of this file except `listen` and `functions`. `origin` names it in errors.
+    pub fn settings_from_table(
+        table: toml::Table,
+        origin: &str,
+    ) -> Result<(RuntimeConfig, bool), ConfigFileError> {
+        let invalid = |message: String| ConfigFileError::Invalid {
+            path: PathBuf::from(origin),
+            message,
+        };
+        for key in ["listen", "functions"] {
+            if table.contains_key(key) {
+                return Err(invalid(format!(
+                    "at `{key}`: belongs in a runtime configuration file, not in runtime settings"
+                )));
+            }
+        }
+        let layout: FileLayout = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|err| {
+                let key = err.path().to_string();
+                invalid(format!("at `{key}`: {}", err.into_inner()))
+            })?;
+        let file = Self::from_layout(layout, Path::new(origin))?;
+        Ok((file.config, file.time_scale_given))
+    }
+
+    fn from_layout(layout: FileLayout, origin: &Path) -> Result<Self, ConfigFileError> {
+        let invalid = |message: String| ConfigFileError::Invalid {
+            path: origin.to_owned(),
+            message,
+        };
         let defaults = RuntimeConfig::default();
+        let time_scale_given = layout.time_scale.is_some();
         let config = RuntimeConfig {
             keep_alive: layout.keep_alive,
             snapshots: layout.snapshots.unwrap_or(defaults.snapshots),
@@ -188,6 +225,7 @@ impl RuntimeFile {
             listen: layout.listen,
             config,
             functions,
+            time_scale_given,
         })
     }
 }
@@ -259,6 +297,33 @@ module = "guests/custom.wat"
         assert_eq!(file.listen, default_listen());
         let names: Vec<&str> = file.functions.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["hello", "resize", "boot", "pipeline"]);
+    }
+
+    #[test]
+    fn settings_from_a_table_name_the_key_and_refuse_file_only_keys() {
+        let table: toml::Table =
+            toml::from_str("capacity_mb = 512\n[keep_alive]\npolicy = \"none\"").unwrap();
+        let (config, time_scale_given) =
+            RuntimeFile::settings_from_table(table, "s.toml [target.runtime]").unwrap();
+        assert_eq!(config.capacity_mb, 512);
+        assert_eq!(config.keep_alive, KeepAliveConfig::None {});
+        assert!(!time_scale_given);
+        let typo: toml::Table = toml::from_str("snapshot = false").unwrap();
+        let err = RuntimeFile::settings_from_table(typo, "s.toml [target.runtime]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("s.toml [target.runtime]: at `snapshot`"),
+            "{err}"
+        );
+        let listen: toml::Table = toml::from_str("listen = \"127.0.0.1:1\"").unwrap();
+        let err = RuntimeFile::settings_from_table(listen, "here")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`listen`: belongs in a runtime configuration file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once(
         .unwrap()
         .with_duration(Duration::from_secs(2))
         .schedule()
-        .collect();
+        .collect::<Result<_, _>>()
+        .unwrap();
     let scheduled = schedule.len() as u64;
     assert!(
         scheduled > 40,

@@ -16,11 +16,13 @@ const SPIN_WINDOW: Duration = Duration::from_micros(100);
 const MAX_SLEEP: Duration = Duration::from_millis(5);
 
 /// What the pacer did with the schedule.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PacerReport {
     pub(crate) dispatched: u64,
     /// Invocations never sent because the run was stopped first.
     pub(crate) not_sent: u64,
+    /// Why the schedule ended before its end, if it did (its trace could not be read).
+    pub(crate) failure: Option<String>,
 }
 
 /// Dispatches every invocation of `schedule` at `origin + at`, round-robin over `workers`.
@@ -33,10 +35,18 @@ pub(crate) fn run(
 ) -> PacerReport {
     let mut report = PacerReport::default();
     let mut next_worker = 0;
-    while let Some(invocation) = schedule.next() {
+    while let Some(next) = schedule.next() {
+        let invocation = match next {
+            Ok(invocation) => invocation,
+            Err(err) => {
+                report.failure = Some(err.to_string());
+                break;
+            }
+        };
         let due = origin + Duration::from_micros(invocation.at_us);
         if !wait_until(due, &stop) {
-            report.not_sent = 1 + schedule.count() as u64;
+            let rest = schedule.by_ref().take_while(Result::is_ok).count();
+            report.not_sent = 1 + rest as u64;
             break;
         }
         // Dispatch is a channel push; everything already due goes out back to back.

@@ -212,7 +212,7 @@ impl Recorder {
 mod tests {
     use super::*;
     use crate::outcome::PlatformMetering;
-    use scenarios::{FunctionId, Invocation};
+    use scenarios::{FunctionId, Invocation, Trigger};
 
     fn outcome(
         function: u32,
@@ -224,6 +224,9 @@ mod tests {
             invocation: Invocation {
                 at_us: 0,
                 function: FunctionId(function),
+                trigger: Trigger::Http,
+                duration_us: None,
+                memory_mb: 128,
             },
             latency_us,
             service_us: latency_us / 2,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
 use scenarios::Schedule;
 use tokio::sync::{mpsc, oneshot};
 
@@ -83,8 +82,9 @@ pub async fn replay(
     let bodies = schedule
         .functions()
         .iter()
-        .map(|f| Bytes::from(f.input.clone()))
+        .map(|f| f.fixed_body())
         .collect();
+    let profiles = schedule.functions().to_vec();
     let log = match &options.invocation_log {
         Some(path) => Some(Arc::new(
             InvocationLog::create(path, functions.clone()).map_err(|source| {
@@ -102,6 +102,7 @@ pub async fn replay(
     let context = Arc::new(WorkerContext {
         client: InvokeClient::new(),
         urls,
+        functions: profiles,
         bodies,
         origin,
         request_timeout: options.request_timeout,
@@ -141,6 +142,9 @@ pub async fn replay(
     let elapsed = origin.elapsed();
 
     let mut warnings = Vec::new();
+    if let Some(failure) = &report.failure {
+        warnings.push(failure.clone());
+    }
     if let (Some(log), Some(path)) = (log, &options.invocation_log)
         && let Err(err) = log.finish()
     {
@@ -158,7 +162,7 @@ pub async fn replay(
         elapsed,
         dispatched: report.dispatched,
         not_sent: report.not_sent,
-        stopped_early: stop.is_stopped() && report.not_sent > 0,
+        stopped_early: (stop.is_stopped() && report.not_sent > 0) || report.failure.is_some(),
         recorder,
         warnings,
     })

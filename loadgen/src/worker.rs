@@ -22,8 +22,10 @@ pub(crate) struct WorkerContext {
     pub(crate) client: InvokeClient,
     /// URL of each function, indexed by function id.
     pub(crate) urls: Vec<Uri>,
-    /// Request body of each function, indexed by function id.
-    pub(crate) bodies: Vec<Bytes>,
+    /// The functions, indexed by function id: their bodies, fixed or built per invocation.
+    pub(crate) functions: Vec<scenarios::FunctionProfile>,
+    /// Fixed request body of each function, when it has one.
+    pub(crate) bodies: Vec<Option<Bytes>>,
     /// The instant the schedule's time zero stands for.
     pub(crate) origin: Instant,
     pub(crate) request_timeout: Duration,
@@ -65,12 +67,13 @@ async fn call(context: Arc<WorkerContext>, invocation: Invocation) -> Outcome {
     let scheduled = context.origin + Duration::from_micros(invocation.at_us);
     let sent = Instant::now();
     let function = invocation.function.index();
+    let body = match &context.bodies[function] {
+        Some(body) => body.clone(),
+        None => context.functions[function].request_body(&invocation),
+    };
     let answer = tokio::time::timeout(
         context.request_timeout,
-        context.client.invoke(
-            context.urls[function].clone(),
-            context.bodies[function].clone(),
-        ),
+        context.client.invoke(context.urls[function].clone(), body),
     )
     .await;
     let done = Instant::now();

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use loadgen::{ErrorKind, Outcome, PlatformMetering, Recorder, RunResult, StartKind};
 use reports::{PricingModel, Summary, export, terminal, write_artifacts};
-use scenarios::{FunctionId, Invocation};
+use scenarios::{FunctionId, Invocation, Trigger};
 
 fn outcome(
     function: u32,
@@ -16,6 +16,9 @@ fn outcome(
         invocation: Invocation {
             at_us: 0,
             function: FunctionId(function),
+            trigger: Trigger::Http,
+            duration_us: None,
+            memory_mb: 128,
         },
         latency_us,
         service_us: latency_us - 10,

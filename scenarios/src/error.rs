@@ -13,6 +13,13 @@ pub enum ScenarioError {
     /// parser carries the line, column and offending key.
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// The scenario's trace cannot be read.
+    #[error("{path}: `trace`: {source}")]
+    Trace {
+        path: PathBuf,
+        #[source]
+        source: crate::trace::TraceError,
+    },
     /// The file parsed but a value is out of range or inconsistent.
     #[error("{path}: `{key}`: {message}")]
     Invalid {

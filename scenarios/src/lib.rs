@@ -1,13 +1,16 @@
 //! Scenarios: what a faasbench user writes, turned into what the load generator replays.
 //!
-//! A scenario file (TOML) names the functions under test, how invocations arrive and for how
-//! long. This crate parses it into a [`Scenario`] and expands it into a [`Schedule`]: a stream of
-//! [`Invocation`]s sorted by time, plus the [`FunctionProfile`]s the platform must deploy.
+//! A scenario file (TOML) names what to run against, which functions, how invocations arrive
+//! and for how long. Arrivals come from a synthetic process ([`arrival`]) or from a real trace
+//! ([`trace`]: Azure Functions 2019 and 2021, Huawei 2023, a generic per-invocation layout),
+//! sliced, compressed in time, scaled in rate and sampled ([`sample`]). This crate parses the
+//! file into a [`Scenario`] and expands it into a [`Schedule`]: a stream of [`Invocation`]s in
+//! time order, plus the [`FunctionProfile`]s the platform must deploy.
 //!
 //! It sits at the head of the one-way flow: `scenarios` → `loadgen` → `reports`, with the
 //! harness deploying the profiles onto `bench-runtime` (or any platform reached over HTTP).
-//! Schedules are deterministic for a given seed and produced lazily, so a long run never holds
-//! its whole schedule in memory.
+//! Schedules are deterministic for a given seed and produced lazily — a trace is read as the
+//! schedule is consumed — so a long run never holds its schedule, nor its trace, in memory.
 //!
 //! ```
 //! use scenarios::Scenario;
@@ -23,8 +26,11 @@
 //!     name = "hello"
 //!     guest = "noop"
 //! "#, "demo.toml").unwrap();
-//! let schedule = scenario.schedule();
-//! let times: Vec<u64> = schedule.map(|invocation| invocation.at_us).collect();
+//! let times: Vec<u64> = scenario
+//!     .schedule()
+//!     .map(|invocation| invocation.map(|i| i.at_us))
+//!     .collect::<Result<_, _>>()
+//!     .unwrap();
 //! assert!(times.windows(2).all(|pair| pair[0] <= pair[1]));
 //! ```
 
@@ -32,10 +38,23 @@ pub mod arrival;
 mod error;
 mod mix;
 mod profile;
+pub mod sample;
 mod scenario;
 mod schedule;
+mod synthetic;
+pub mod trace;
+mod trace_schedule;
+mod trigger;
+mod within_minute;
+mod work;
 
 pub use error::ScenarioError;
 pub use profile::FunctionProfile;
-pub use scenario::{ArrivalSpec, Scenario};
-pub use schedule::{FunctionId, Invocation, Schedule};
+pub use scenario::{
+    ArrivalSpec, Configuration, LoadedTrace, RuntimeSettings, SampleSpec, Scenario, Step, Target,
+    Thresholds, TraceSpec,
+};
+pub use schedule::{FunctionId, Invocation, Schedule, ScheduleError};
+pub use trigger::Trigger;
+pub use within_minute::WithinMinute;
+pub use work::{WorkModel, work_body};

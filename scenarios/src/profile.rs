@@ -1,4 +1,7 @@
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::{Invocation, Trigger};
 
 /// One function of a scenario: what the platform deploys and what each invocation sends.
 ///
@@ -18,11 +21,19 @@ pub struct FunctionProfile {
     #[serde(default = "FunctionProfile::default_max_instances")]
     pub max_instances: u32,
     /// Share of the scenario's arrivals that go to this function, relative to the others.
+    /// 0 deploys the function without invoking it directly (a step of a chain, say).
     #[serde(default = "FunctionProfile::default_weight")]
     pub weight: f64,
     /// Request body sent with every invocation.
     #[serde(default)]
     pub input: String,
+    /// What triggers the function; results can be broken down by trigger. Default `http`.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// For functions taken from a trace: the share of each invocation's duration spent
+    /// computing. Their bodies are built per invocation from its duration.
+    #[serde(skip)]
+    pub cpu_share: Option<f64>,
 }
 
 impl FunctionProfile {
@@ -41,6 +52,22 @@ impl FunctionProfile {
 
     fn default_weight() -> f64 {
         1.0
+    }
+
+    /// The request body of `invocation`: its work (`"<cpu µs> <io ms>"`) for a function taken
+    /// from a trace, the fixed input otherwise.
+    pub fn request_body(&self, invocation: &Invocation) -> Bytes {
+        match (self.cpu_share, invocation.duration_us) {
+            (Some(share), Some(duration_us)) => crate::work::work_body(duration_us, share),
+            _ => Bytes::from(self.input.clone()),
+        }
+    }
+
+    /// The request body, when it is the same for every invocation.
+    pub fn fixed_body(&self) -> Option<Bytes> {
+        self.cpu_share
+            .is_none()
+            .then(|| Bytes::from(self.input.clone()))
     }
 
     /// Checks the values serde cannot: returns the offending field and why.
@@ -68,10 +95,10 @@ impl FunctionProfile {
         if self.max_instances == 0 {
             return Err(("max_instances", "must be at least 1".into()));
         }
-        if !(self.weight.is_finite() && self.weight > 0.0) {
+        if !(self.weight.is_finite() && self.weight >= 0.0) {
             return Err((
                 "weight",
-                format!("expected a positive number, found {}", self.weight),
+                format!("expected a number ≥ 0, found {}", self.weight),
             ));
         }
         Ok(())

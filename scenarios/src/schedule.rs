@@ -1,8 +1,7 @@
 use std::time::Duration;
 
-use crate::FunctionProfile;
-use crate::arrival::{ArrivalProcess, ScheduleRng};
-use crate::mix::FunctionMix;
+use crate::trace::TraceError;
+use crate::{FunctionProfile, Trigger};
 
 /// Index of a function in its schedule's [`Schedule::functions`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -22,20 +21,37 @@ pub struct Invocation {
     pub at_us: u64,
     /// Which function it calls.
     pub function: FunctionId,
+    /// What triggered it.
+    pub trigger: Trigger,
+    /// How long it should run, for invocations replayed from a trace, µs.
+    pub duration_us: Option<u32>,
+    /// Memory it uses, MB: drawn from the trace's memory distribution, or the function's size.
+    pub memory_mb: u32,
 }
+
+/// A schedule could not be produced to the end: its trace could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the schedule of `{scenario}` stopped: {source}")]
+pub struct ScheduleError {
+    pub scenario: String,
+    #[source]
+    pub source: TraceError,
+}
+
+/// The invocations of a schedule, in time order.
+pub(crate) type InvocationStream =
+    Box<dyn Iterator<Item = Result<Invocation, ScheduleError>> + Send>;
 
 /// The invocations a run replays, in time order, produced lazily.
 ///
 /// Iterating yields each [`Invocation`] once; the same scenario and seed always yield the same
-/// sequence.
+/// sequence. A schedule replayed from a trace reads the trace as it goes; if that fails, the
+/// error is the last item.
 pub struct Schedule {
     name: String,
     duration: Duration,
     functions: Vec<FunctionProfile>,
-    arrivals: Box<dyn ArrivalProcess>,
-    mix: FunctionMix,
-    rng: ScheduleRng,
-    finished: bool,
+    invocations: InvocationStream,
 }
 
 impl Schedule {
@@ -43,18 +59,13 @@ impl Schedule {
         name: String,
         duration: Duration,
         functions: Vec<FunctionProfile>,
-        arrivals: Box<dyn ArrivalProcess>,
-        mix: FunctionMix,
-        rng: ScheduleRng,
+        invocations: InvocationStream,
     ) -> Self {
         Self {
             name,
             duration,
             functions,
-            arrivals,
-            mix,
-            rng,
-            finished: false,
+            invocations,
         }
     }
 
@@ -75,22 +86,10 @@ impl Schedule {
 }
 
 impl Iterator for Schedule {
-    type Item = Invocation;
+    type Item = Result<Invocation, ScheduleError>;
 
-    fn next(&mut self) -> Option<Invocation> {
-        if self.finished {
-            return None;
-        }
-        let at = self.arrivals.next_arrival(&mut self.rng);
-        if at >= self.duration.as_secs_f64() {
-            self.finished = true;
-            return None;
-        }
-        let function = self.mix.next_function(&mut self.rng);
-        Some(Invocation {
-            at_us: (at * 1e6) as u64,
-            function: FunctionId(function as u32),
-        })
+    fn next(&mut self) -> Option<Self::Item> {
+        self.invocations.next()
     }
 }
 

@@ -1,0 +1,285 @@
+//! Huawei public cloud 2023: requests per minute, one row per minute and one column per
+//! function (`day,time,<function id>...`, `time` in seconds), one file per day. Empty cells mean
+//! no requests; counts may be written as floats (`2.0`). The files are time-major, so a
+//! schedule streams them row by row.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+use std::io::Write;
+
+use super::rows::{Header, Rows};
+use super::{Events, TraceError, TraceEvent, TraceFormat, TraceFunction, TraceIndex, TraceReader};
+use crate::Trigger;
+
+pub(crate) struct Huawei2023 {
+    index: TraceIndex,
+    files: Vec<PathBuf>,
+    /// `time` of the first row: the timeline's origin, seconds.
+    origin: u64,
+}
+
+/// The function columns of a file: column index and function.
+fn function_columns(
+    header: &Header,
+    path: &Path,
+    by_name: &mut HashMap<String, u32>,
+    functions: &mut Vec<TraceFunction>,
+) -> Result<(usize, Vec<(usize, u32)>), TraceError> {
+    let time = header.position("time").ok_or_else(|| TraceError::Layout {
+        path: path.to_owned(),
+        message: "no `time` column".into(),
+    })?;
+    let mut columns = Vec::new();
+    for (index, name) in header.names.iter().enumerate() {
+        if index == time || name == "day" {
+            continue;
+        }
+        let function = *by_name.entry(name.clone()).or_insert_with(|| {
+            functions.push(TraceFunction {
+                name: String::new(),
+                id: name.clone(),
+                app: None,
+                trigger: Trigger::Unknown,
+                invocations: 0,
+                duration_ms: None,
+                mean_duration_ms: None,
+                memory_mb: None,
+            });
+            functions.len() as u32 - 1
+        });
+        columns.push((index, function));
+    }
+    Ok((time, columns))
+}
+
+/// The minute of the timeline a row's `time` falls in.
+fn minute_of(
+    row: &super::rows::Row<'_>,
+    header: &Header,
+    time: usize,
+    origin: u64,
+) -> Result<u32, TraceError> {
+    let seconds = row.count(time, header, true)?;
+    let minutes = seconds.checked_sub(origin).ok_or_else(|| {
+        row.error(
+            time,
+            header,
+            format!("{seconds} s is before the trace's first row ({origin} s)"),
+        )
+    })? / 60;
+    u32::try_from(minutes).map_err(|_| row.error(time, header, "too far from the first row".into()))
+}
+
+impl Huawei2023 {
+    pub(crate) fn open(paths: &[PathBuf]) -> Result<Self, TraceError> {
+        let mut functions = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut per_minute: Vec<u64> = Vec::new();
+        let mut origin = None;
+        let mut previous: Option<u32> = None;
+        for path in paths {
+            let mut rows = Rows::open(path)?;
+            let header = rows.header()?;
+            let (time, columns) = function_columns(&header, path, &mut by_name, &mut functions)?;
+            while let Some(row) = rows.next_row()? {
+                let origin = *origin.get_or_insert(row.count(time, &header, true)?);
+                let minute = minute_of(&row, &header, time, origin)?;
+                if previous.is_some_and(|previous| minute <= previous) {
+                    return Err(row.error(
+                        time,
+                        &header,
+                        "rows must follow each other in time, a minute apart or more".into(),
+                    ));
+                }
+                previous = Some(minute);
+                if per_minute.len() <= minute as usize {
+                    per_minute.resize(minute as usize + 1, 0);
+                }
+                for &(column, function) in &columns {
+                    let count = row.count(column, &header, true)?;
+                    if count > u64::from(u32::MAX) {
+                        return Err(row.error(
+                            column,
+                            &header,
+                            format!("{count} requests in a minute is more than this reader counts"),
+                        ));
+                    }
+                    functions[function as usize].invocations += count;
+                    per_minute[minute as usize] += count;
+                }
+            }
+        }
+        let names = super::assign_names(
+            &functions
+                .iter()
+                .map(|f| vec![f.id.as_str()])
+                .collect::<Vec<_>>(),
+        );
+        for (function, name) in functions.iter_mut().zip(names) {
+            function.name = name;
+        }
+        Ok(Self {
+            index: TraceIndex {
+                format: TraceFormat::Huawei2023,
+                files: paths.to_vec(),
+                functions,
+                per_minute,
+            },
+            files: paths.to_vec(),
+            origin: origin.unwrap_or(0),
+        })
+    }
+}
+
+/// An open day file: its rows, header, `time` column and function columns.
+type OpenFile = (Rows, Header, usize, Vec<(usize, u32)>);
+
+/// The stream of counts, row by row.
+struct RowStream {
+    files: Vec<PathBuf>,
+    file: usize,
+    rows: Option<OpenFile>,
+    by_name: HashMap<String, u32>,
+    origin: u64,
+    start_minute: u32,
+    pending: VecDeque<TraceEvent>,
+}
+
+impl RowStream {
+    /// Reads rows until one yields events; false at the end of the trace.
+    fn fill(&mut self) -> Result<bool, TraceError> {
+        loop {
+            if self.rows.is_none() {
+                let Some(path) = self.files.get(self.file) else {
+                    return Ok(false);
+                };
+                let mut rows = Rows::open(path)?;
+                let header = rows.header()?;
+                let mut known = Vec::new();
+                let (time, columns) =
+                    function_columns(&header, path, &mut self.by_name, &mut known)?;
+                if !known.is_empty() {
+                    return Err(TraceError::Layout {
+                        path: path.clone(),
+                        message: "the file changed since it was opened".into(),
+                    });
+                }
+                self.rows = Some((rows, header, time, columns));
+            }
+            let Some((rows, header, time, columns)) = &mut self.rows else {
+                continue;
+            };
+            let Some(row) = rows.next_row()? else {
+                self.rows = None;
+                self.file += 1;
+                continue;
+            };
+            let minute = minute_of(&row, header, *time, self.origin)?;
+            if minute < self.start_minute {
+                continue;
+            }
+            for &(column, function) in columns.iter() {
+                let count = row.count(column, header, true)?;
+                if count > 0 {
+                    self.pending.push_back(TraceEvent::Count {
+                        minute,
+                        function,
+                        count: count as u32,
+                    });
+                }
+            }
+            if !self.pending.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl Iterator for RowStream {
+    type Item = Result<TraceEvent, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pending.is_empty() {
+            match self.fill() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(err) => {
+                    self.file = self.files.len();
+                    self.rows = None;
+                    return Some(Err(err));
+                }
+            }
+        }
+        self.pending.pop_front().map(Ok)
+    }
+}
+
+impl TraceReader for Huawei2023 {
+    fn index(&self) -> &TraceIndex {
+        &self.index
+    }
+
+    fn events(&self, start_minute: u32) -> Result<Events, TraceError> {
+        let by_name = self
+            .index
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(index, function)| (function.id.clone(), index as u32))
+            .collect();
+        Ok(Box::new(RowStream {
+            files: self.files.clone(),
+            file: 0,
+            rows: None,
+            by_name,
+            origin: self.origin,
+            start_minute,
+            pending: VecDeque::new(),
+        }))
+    }
+
+    fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
+        let chosen: std::collections::HashSet<&str> = functions
+            .iter()
+            .filter_map(|&f| self.index.functions.get(f))
+            .map(|f| f.id.as_str())
+            .collect();
+        let mut written = Vec::new();
+        for path in &self.files {
+            // Keep `day`, `time` and the chosen functions' columns.
+            let target = dir.join(path.file_name().ok_or_else(|| TraceError::Layout {
+                path: path.clone(),
+                message: "not a file name".into(),
+            })?);
+            let mut rows = Rows::open(path)?;
+            let header = rows.header()?;
+            let keep: Vec<usize> = header
+                .names
+                .iter()
+                .enumerate()
+                .filter(|(_, name)| {
+                    *name == "day" || *name == "time" || chosen.contains(name.as_str())
+                })
+                .map(|(index, _)| index)
+                .collect();
+            let io = |source| TraceError::Io {
+                path: target.clone(),
+                source,
+            };
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&target).map_err(io)?);
+            let names: Vec<&str> = keep.iter().map(|&i| header.names[i].as_str()).collect();
+            writeln!(out, "{}", names.join(",")).map_err(io)?;
+            while let Some(row) = rows.next_row()? {
+                let fields = keep
+                    .iter()
+                    .map(|&i| row.field(i, &header))
+                    .collect::<Result<Vec<_>, _>>()?;
+                writeln!(out, "{}", fields.join(",")).map_err(io)?;
+            }
+            out.flush().map_err(io)?;
+            written.push(target);
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,466 @@
+//! Traces with one row per invocation: Azure Functions 2021 (`app,func,end_timestamp,duration`,
+//! seconds, start = end − duration) and the generic layout
+//! (`timestamp_ms,function[,duration_ms,memory_mb,trigger]`).
+//!
+//! Rows need not be in start order (Azure 2021 rows are written when an invocation ends). The
+//! opening pass measures how far they stray — the largest lateness of a row's start behind the
+//! latest start before it — and the event stream holds exactly that window in a heap, so memory
+//! follows the disorder of the file, not its length.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::rows::{Header, Row, Rows, copy_rows};
+use super::{
+    Events, Percentiles, TraceError, TraceEvent, TraceFormat, TraceFunction, TraceIndex,
+    TraceReader,
+};
+use crate::Trigger;
+
+/// The columns of one layout.
+#[derive(Debug, Clone, Copy)]
+enum Columns {
+    Azure2021 {
+        app: usize,
+        function: usize,
+        end: usize,
+        duration: usize,
+    },
+    Generic {
+        timestamp: usize,
+        function: usize,
+        duration: Option<usize>,
+        memory: Option<usize>,
+        trigger: Option<usize>,
+    },
+}
+
+/// One row, read.
+struct Parsed<'a> {
+    /// Identity parts, most specific first.
+    identity: [&'a str; 2],
+    start_us: i64,
+    duration_us: Option<u64>,
+    memory_mb: Option<f64>,
+    trigger: Option<Trigger>,
+}
+
+impl Columns {
+    fn of(format: TraceFormat, header: &Header, path: &Path) -> Result<Self, TraceError> {
+        let require = |name: &str| {
+            header.position(name).ok_or_else(|| TraceError::Layout {
+                path: path.to_owned(),
+                message: format!("no `{name}` column"),
+            })
+        };
+        Ok(match format {
+            TraceFormat::Azure2021 => Self::Azure2021 {
+                app: require("app")?,
+                function: require("func")?,
+                end: require("end_timestamp")?,
+                duration: require("duration")?,
+            },
+            _ => Self::Generic {
+                timestamp: require("timestamp_ms")?,
+                function: require("function")?,
+                duration: header.position("duration_ms"),
+                memory: header.position("memory_mb"),
+                trigger: header.position("trigger"),
+            },
+        })
+    }
+
+    fn parse<'a>(&self, row: &Row<'a>, header: &Header) -> Result<Parsed<'a>, TraceError> {
+        let non_negative = |index: usize| -> Result<f64, TraceError> {
+            let value = row.number(index, header)?;
+            if value < 0.0 {
+                return Err(row.error(
+                    index,
+                    header,
+                    format!("expected a number ≥ 0, found {value}"),
+                ));
+            }
+            Ok(value)
+        };
+        Ok(match *self {
+            Self::Azure2021 {
+                app,
+                function,
+                end,
+                duration,
+            } => {
+                let end_s = non_negative(end)?;
+                let duration_s = non_negative(duration)?;
+                Parsed {
+                    identity: [row.field(function, header)?, row.field(app, header)?],
+                    start_us: ((end_s - duration_s) * 1e6).round() as i64,
+                    duration_us: Some((duration_s * 1e6).round() as u64),
+                    memory_mb: None,
+                    trigger: None,
+                }
+            }
+            Self::Generic {
+                timestamp,
+                function,
+                duration,
+                memory,
+                trigger,
+            } => Parsed {
+                identity: [row.field(function, header)?, ""],
+                start_us: (non_negative(timestamp)? * 1e3).round() as i64,
+                duration_us: duration
+                    .map(|index| non_negative(index).map(|ms| (ms * 1e3).round() as u64))
+                    .transpose()?,
+                memory_mb: memory.map(non_negative).transpose()?,
+                trigger: trigger
+                    .map(|index| {
+                        row.field(index, header)?
+                            .parse::<Trigger>()
+                            .map_err(|message| row.error(index, header, message))
+                    })
+                    .transpose()?,
+            },
+        })
+    }
+}
+
+/// Counts of values in buckets a quarter-octave wide, for percentiles without keeping values.
+#[derive(Debug, Clone)]
+struct LogHistogram {
+    buckets: Vec<u64>,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+impl LogHistogram {
+    const PER_OCTAVE: f64 = 4.0;
+
+    fn new() -> Self {
+        Self {
+            buckets: Vec::new(),
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: 0.0,
+        }
+    }
+
+    fn record(&mut self, value: f64) {
+        let bucket = ((value + 1.0).log2() * Self::PER_OCTAVE) as usize;
+        if self.buckets.len() <= bucket {
+            self.buckets.resize(bucket + 1, 0);
+        }
+        self.buckets[bucket] += 1;
+        self.count += 1;
+        self.sum += value;
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+    }
+
+    /// The value at `q`: the middle of its bucket, within the extremes seen.
+    fn quantile(&self, q: f64) -> f64 {
+        let rank = (q * self.count as f64).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (bucket, &count) in self.buckets.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                let middle = 2f64.powf((bucket as f64 + 0.5) / Self::PER_OCTAVE) - 1.0;
+                return middle.clamp(self.min, self.max);
+            }
+        }
+        self.max
+    }
+
+    fn percentiles(&self, unit: f64) -> Option<Percentiles> {
+        if self.count == 0 {
+            return None;
+        }
+        let points: Vec<(f64, f64)> = [0.0, 1.0, 25.0, 50.0, 75.0, 99.0, 100.0]
+            .into_iter()
+            .map(|p| {
+                let value = match p {
+                    0.0 => self.min,
+                    100.0 => self.max,
+                    _ => self.quantile(p / 100.0),
+                };
+                (p, value * unit)
+            })
+            .collect();
+        // Quantiles of rounded buckets can dip below the exact minimum's neighbour: keep order.
+        let mut rising = points.clone();
+        for i in 1..rising.len() {
+            rising[i].1 = rising[i].1.max(rising[i - 1].1);
+        }
+        Percentiles::from_percentiles(&rising).ok()
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / self.count as f64)
+    }
+}
+
+pub(crate) struct PerInvocation {
+    index: TraceIndex,
+    format: TraceFormat,
+    files: Vec<PathBuf>,
+    by_key: HashMap<String, u32>,
+    /// Start of minute 0 of the timeline, µs on the trace's clock.
+    origin_us: i64,
+    /// How far behind the latest start seen a row's start may be, µs.
+    disorder_us: i64,
+}
+
+fn key_of(identity: &[&str; 2]) -> String {
+    format!("{}/{}", identity[1], identity[0])
+}
+
+impl PerInvocation {
+    pub(crate) fn open(format: TraceFormat, paths: &[PathBuf]) -> Result<Self, TraceError> {
+        let mut functions: Vec<TraceFunction> = Vec::new();
+        let mut identities: Vec<[String; 2]> = Vec::new();
+        let mut durations: Vec<LogHistogram> = Vec::new();
+        let mut memories: Vec<LogHistogram> = Vec::new();
+        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut per_minute: HashMap<i64, u64> = HashMap::new();
+        let mut latest = i64::MIN;
+        let mut disorder_us = 0i64;
+        for path in paths {
+            let mut rows = Rows::open(path)?;
+            let header = rows.header()?;
+            let columns = Columns::of(format, &header, path)?;
+            while let Some(row) = rows.next_row()? {
+                let parsed = columns.parse(&row, &header)?;
+                let key = key_of(&parsed.identity);
+                let function = match by_key.get(&key) {
+                    Some(&function) => function,
+                    None => {
+                        let function = functions.len() as u32;
+                        identities.push(parsed.identity.map(str::to_owned));
+                        functions.push(TraceFunction {
+                            name: String::new(),
+                            id: key.clone(),
+                            app: (!parsed.identity[1].is_empty())
+                                .then(|| parsed.identity[1].to_owned()),
+                            trigger: parsed.trigger.unwrap_or(Trigger::Unknown),
+                            invocations: 0,
+                            duration_ms: None,
+                            mean_duration_ms: None,
+                            memory_mb: None,
+                        });
+                        durations.push(LogHistogram::new());
+                        memories.push(LogHistogram::new());
+                        by_key.insert(key, function);
+                        function
+                    }
+                };
+                let function = function as usize;
+                functions[function].invocations += 1;
+                if let Some(us) = parsed.duration_us {
+                    durations[function].record(us as f64);
+                }
+                if let Some(mb) = parsed.memory_mb {
+                    memories[function].record(mb);
+                }
+                *per_minute
+                    .entry(parsed.start_us.div_euclid(60_000_000))
+                    .or_default() += 1;
+                disorder_us = disorder_us.max(latest.saturating_sub(parsed.start_us));
+                latest = latest.max(parsed.start_us);
+            }
+        }
+        let first_minute = per_minute.keys().min().copied().unwrap_or(0);
+        let last_minute = per_minute.keys().max().copied().unwrap_or(-1);
+        let mut minutes = vec![0u64; (last_minute - first_minute + 1).max(0) as usize];
+        for (minute, count) in per_minute {
+            minutes[(minute - first_minute) as usize] = count;
+        }
+        let names = super::assign_names(
+            &identities
+                .iter()
+                .map(|[function, app]| vec![function.as_str(), app.as_str()])
+                .collect::<Vec<_>>(),
+        );
+        for (index, (function, name)) in functions.iter_mut().zip(names).enumerate() {
+            function.name = name;
+            function.duration_ms = durations[index].percentiles(1e-3);
+            function.mean_duration_ms = durations[index].mean().map(|us| us / 1e3);
+            function.memory_mb = memories[index].percentiles(1.0);
+        }
+        Ok(Self {
+            index: TraceIndex {
+                format,
+                files: paths.to_vec(),
+                functions,
+                per_minute: minutes,
+            },
+            format,
+            files: paths.to_vec(),
+            by_key,
+            origin_us: first_minute * 60_000_000,
+            disorder_us,
+        })
+    }
+}
+
+/// A row waiting in the reorder heap: start, then the order read, for a stable order.
+type Waiting = Reverse<(i64, u64, u32, Option<u64>)>;
+
+struct InvocationStream {
+    format: TraceFormat,
+    files: Vec<PathBuf>,
+    file: usize,
+    rows: Option<(Rows, Header, Columns)>,
+    by_key: HashMap<String, u32>,
+    origin_us: i64,
+    disorder_us: i64,
+    start_us: i64,
+    heap: BinaryHeap<Waiting>,
+    latest: i64,
+    read: u64,
+    finished: bool,
+}
+
+impl InvocationStream {
+    /// The next row in start order, or `None` at the end.
+    fn next_in_order(&mut self) -> Result<Option<Waiting>, TraceError> {
+        loop {
+            // Everything still to come starts at or after `latest - disorder`.
+            if let Some(Reverse((start, ..))) = self.heap.peek() {
+                if self.finished || *start <= self.latest - self.disorder_us {
+                    return Ok(self.heap.pop());
+                }
+            } else if self.finished {
+                return Ok(None);
+            }
+            if self.rows.is_none() {
+                let Some(path) = self.files.get(self.file) else {
+                    self.finished = true;
+                    continue;
+                };
+                let mut rows = Rows::open(path)?;
+                let header = rows.header()?;
+                let columns = Columns::of(self.format, &header, path)?;
+                self.rows = Some((rows, header, columns));
+            }
+            let Some((rows, header, columns)) = &mut self.rows else {
+                continue;
+            };
+            let Some(row) = rows.next_row()? else {
+                self.rows = None;
+                self.file += 1;
+                continue;
+            };
+            let parsed = columns.parse(&row, header)?;
+            let function = self
+                .by_key
+                .get(&key_of(&parsed.identity))
+                .copied()
+                .ok_or_else(|| TraceError::Layout {
+                    path: self.files[self.file].clone(),
+                    message: "the file changed since it was opened".into(),
+                })?;
+            self.latest = self.latest.max(parsed.start_us);
+            self.read += 1;
+            self.heap.push(Reverse((
+                parsed.start_us,
+                self.read,
+                function,
+                parsed.duration_us,
+            )));
+        }
+    }
+}
+
+impl Iterator for InvocationStream {
+    type Item = Result<TraceEvent, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_in_order() {
+                Ok(Some(Reverse((start, _, function, duration_us)))) => {
+                    if start < self.start_us {
+                        continue;
+                    }
+                    return Some(Ok(TraceEvent::Invocation {
+                        at_us: (start - self.origin_us) as u64,
+                        function,
+                        duration_us,
+                    }));
+                }
+                Ok(None) => return None,
+                Err(err) => {
+                    self.finished = true;
+                    self.heap.clear();
+                    return Some(Err(err));
+                }
+            }
+        }
+    }
+}
+
+impl TraceReader for PerInvocation {
+    fn index(&self) -> &TraceIndex {
+        &self.index
+    }
+
+    fn events(&self, start_minute: u32) -> Result<Events, TraceError> {
+        Ok(Box::new(InvocationStream {
+            format: self.format,
+            files: self.files.clone(),
+            file: 0,
+            rows: None,
+            by_key: self.by_key.clone(),
+            origin_us: self.origin_us,
+            disorder_us: self.disorder_us,
+            start_us: self.origin_us + i64::from(start_minute) * 60_000_000,
+            heap: BinaryHeap::new(),
+            latest: i64::MIN / 2,
+            read: 0,
+            finished: false,
+        }))
+    }
+
+    fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
+        let chosen: std::collections::HashSet<&str> = functions
+            .iter()
+            .filter_map(|&f| self.index.functions.get(f))
+            .map(|f| f.id.as_str())
+            .collect();
+        let format = self.format;
+        self.files
+            .iter()
+            .map(|path| {
+                let mut columns = None;
+                copy_rows(path, dir, |row, header| {
+                    let columns = match columns {
+                        Some(columns) => columns,
+                        None => *columns.insert(Columns::of(format, header, path)?),
+                    };
+                    let parsed = columns.parse(row, header)?;
+                    Ok(chosen.contains(key_of(&parsed.identity).as_str()))
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_histogram_percentiles_are_within_a_quarter_octave() {
+        let mut histogram = LogHistogram::new();
+        for value in 1..=10_000 {
+            histogram.record(value as f64);
+        }
+        let median = histogram.quantile(0.5);
+        assert!((median / 5000.0 - 1.0).abs() < 0.1, "{median}");
+        let p = histogram.percentiles(1.0).unwrap();
+        assert_eq!((p.quantile(0.0), p.max()), (1.0, 10_000.0));
+        assert_eq!(histogram.mean(), Some(5000.5));
+    }
+}
