@@ -7,7 +7,9 @@
 mod embedded;
 mod progress;
 mod run;
+mod runtime_settings;
 mod serve;
+mod trace;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,9 @@ enum Command {
     Run(run::RunArgs),
     /// Run the reference runtime standalone, serving its HTTP API.
     Serve(serve::ServeArgs),
+    /// Inspect and sample traces, and write the schedule a scenario replays.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Trace(command) => trace::trace(command),
     };
     match outcome {
         Ok(code) => code,

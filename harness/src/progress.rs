@@ -73,3 +73,38 @@ impl ProgressDisplay {
         }
     }
 }
+
+/// A spinner with a message for a step whose length is unknown (opening a large trace, say).
+/// Drawn only when stderr is a terminal.
+pub struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    pub fn start(message: impl Into<String>) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        spinner.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4}  {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner.set_message(message.into());
+        spinner.enable_steady_tick(REFRESH);
+        Self(Some(spinner))
+    }
+
+    /// Replaces the message.
+    pub fn message(&self, message: impl Into<String>) {
+        if let Some(spinner) = &self.0 {
+            spinner.set_message(message.into());
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(spinner) = self.0.take() {
+            spinner.finish_and_clear();
+        }
+    }
+}

@@ -41,6 +41,7 @@ mod profile;
 pub mod sample;
 mod scenario;
 mod schedule;
+mod schedule_csv;
 mod synthetic;
 pub mod trace;
 mod trace_schedule;
@@ -55,6 +56,7 @@ pub use scenario::{
     Thresholds, TraceSpec,
 };
 pub use schedule::{FunctionId, Invocation, Schedule, ScheduleError};
+pub use schedule_csv::{SCHEDULE_COLUMNS, ScheduleCsvError, write_schedule_csv};
 pub use trigger::Trigger;
 pub use within_minute::WithinMinute;
 pub use work::{WorkModel, work_body};

@@ -47,6 +47,16 @@ pub enum SampleMethod {
     Representative,
 }
 
+impl std::fmt::Display for SampleMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Top => "top",
+            Self::Random => "random",
+            Self::Representative => "representative",
+        })
+    }
+}
+
 /// The functions picked by [`sample`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {

@@ -163,6 +163,19 @@ impl TraceInvocations {
                 let Some(Some(planned)) = plan.functions.get(function as usize) else {
                     return;
                 };
+                // Most per-invocation traces need no random choice: the time and the duration
+                // are the trace's. Seeding a generator for every row would cost more than the
+                // rest of the work.
+                let needs_rng = plan.rate_scale != 1.0
+                    || planned.memory_mb.is_some()
+                    || (duration_us.is_none() && planned.duration_ms.is_some());
+                if !needs_rng {
+                    let duration = duration_us.map(|us| plan.work.replayed_us(us as f64));
+                    let invocation =
+                        self.invocation(at_us as f64, planned, duration, planned.size_mb);
+                    self.minute.push(invocation);
+                    return;
+                }
                 let minute = (at_us / MINUTE_US as u64) as u32;
                 let mut rng = rng_for(plan.seed, function, minute ^ (at_us as u32).rotate_left(16));
                 let copies = scaled(1, plan.rate_scale, &mut rng);

@@ -20,11 +20,13 @@ mod distribution;
 mod huawei2023;
 mod per_invocation;
 pub(crate) mod rows;
+mod summary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use distribution::Percentiles;
+pub use summary::{Spread, TraceSummary, TriggerShare, sparkline, summarize};
 
 use crate::Trigger;
 

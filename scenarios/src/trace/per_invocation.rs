@@ -214,7 +214,17 @@ pub(crate) struct PerInvocation {
 }
 
 fn key_of(identity: &[&str; 2]) -> String {
-    format!("{}/{}", identity[1], identity[0])
+    let mut key = String::new();
+    write_key(identity, &mut key);
+    key
+}
+
+/// Writes the identity's key into `key`, reusing its allocation.
+fn write_key(identity: &[&str; 2], key: &mut String) {
+    key.clear();
+    key.push_str(identity[1]);
+    key.push('/');
+    key.push_str(identity[0]);
 }
 
 impl PerInvocation {
@@ -227,14 +237,15 @@ impl PerInvocation {
         let mut per_minute: HashMap<i64, u64> = HashMap::new();
         let mut latest = i64::MIN;
         let mut disorder_us = 0i64;
+        let mut key = String::new();
         for path in paths {
             let mut rows = Rows::open(path)?;
             let header = rows.header()?;
             let columns = Columns::of(format, &header, path)?;
             while let Some(row) = rows.next_row()? {
                 let parsed = columns.parse(&row, &header)?;
-                let key = key_of(&parsed.identity);
-                let function = match by_key.get(&key) {
+                write_key(&parsed.identity, &mut key);
+                let function = match by_key.get(key.as_str()) {
                     Some(&function) => function,
                     None => {
                         let function = functions.len() as u32;
@@ -252,7 +263,7 @@ impl PerInvocation {
                         });
                         durations.push(LogHistogram::new());
                         memories.push(LogHistogram::new());
-                        by_key.insert(key, function);
+                        by_key.insert(key.clone(), function);
                         function
                     }
                 };
@@ -321,6 +332,8 @@ struct InvocationStream {
     latest: i64,
     read: u64,
     finished: bool,
+    /// Reused for each row's key.
+    key: String,
 }
 
 impl InvocationStream {
@@ -354,14 +367,15 @@ impl InvocationStream {
                 continue;
             };
             let parsed = columns.parse(&row, header)?;
-            let function = self
-                .by_key
-                .get(&key_of(&parsed.identity))
-                .copied()
-                .ok_or_else(|| TraceError::Layout {
-                    path: self.files[self.file].clone(),
-                    message: "the file changed since it was opened".into(),
-                })?;
+            write_key(&parsed.identity, &mut self.key);
+            let function =
+                self.by_key
+                    .get(self.key.as_str())
+                    .copied()
+                    .ok_or_else(|| TraceError::Layout {
+                        path: self.files[self.file].clone(),
+                        message: "the file changed since it was opened".into(),
+                    })?;
             self.latest = self.latest.max(parsed.start_us);
             self.read += 1;
             self.heap.push(Reverse((
@@ -420,6 +434,7 @@ impl TraceReader for PerInvocation {
             latest: i64::MIN / 2,
             read: 0,
             finished: false,
+            key: String::new(),
         }))
     }
 

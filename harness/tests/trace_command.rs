@@ -1,0 +1,139 @@
+//! `faasbench trace` end to end on the shipped Azure 2019 sample.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faasbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasbench"))
+        .args(args)
+        .output()
+        .expect("faasbench runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sample_file(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/traces/azure2019-sample-100")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn sample_files() -> Vec<String> {
+    ["100_inv.csv", "100_run.csv", "100_mem.csv"]
+        .map(sample_file)
+        .to_vec()
+}
+
+#[test]
+fn inspect_prints_the_figures_of_a_trace() {
+    let mut args = vec!["trace", "inspect"];
+    let files = sample_files();
+    args.extend(files.iter().map(String::as_str));
+    let output = faasbench(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    for expected in [
+        "format       Azure Functions 2019",
+        "functions    100 (100 invoked at least once)",
+        "invocations  86751 in 1440 minutes",
+        "per minute   ",
+        "inter-arrival CV  p10",
+        "duration      p50",
+        "memory        p50",
+        "triggers     unknown 100.0% (100 functions)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn sample_writes_a_smaller_trace_in_the_same_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sampled");
+    let mut args = vec!["trace", "sample"];
+    let files = sample_files();
+    args.extend(files.iter().map(String::as_str));
+    let out_arg = out.display().to_string();
+    args.extend(["-n", "10", "--method", "representative", "-o", &out_arg]);
+    let output = faasbench(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("sampled 10 of 100 functions"), "{stdout}");
+    assert!(stdout.contains("Wasserstein distance"), "{stdout}");
+    let written: Vec<PathBuf> = ["100_inv.csv", "100_run.csv", "100_mem.csv"]
+        .map(|name| out.join(name))
+        .to_vec();
+    for file in &written {
+        let lines = std::fs::read_to_string(file).unwrap().lines().count();
+        assert_eq!(lines, 11, "{}", file.display());
+    }
+    let inspect = faasbench(&["trace", "inspect", &written[0].display().to_string()]);
+    assert!(
+        text(&inspect.stdout).contains("functions    10 "),
+        "{}",
+        text(&inspect.stdout)
+    );
+}
+
+#[test]
+fn schedule_writes_exactly_what_a_run_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("schedule.csv");
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/catalog/azure-sample.toml");
+    let output = faasbench(&[
+        "trace",
+        "schedule",
+        &scenario.display().to_string(),
+        "-o",
+        &csv.display().to_string(),
+        "--duration",
+        "30s",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let expected: Vec<scenarios::Invocation> = scenarios::Scenario::load(&scenario)
+        .unwrap()
+        .with_duration(std::time::Duration::from_secs(30))
+        .schedule()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let written = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time_us,function,trigger,duration_ms,memory_mb")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), expected.len());
+    for (row, invocation) in rows.iter().zip(&expected) {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields[0].parse::<u64>().unwrap(), invocation.at_us);
+        assert_eq!(fields[4].parse::<u32>().unwrap(), invocation.memory_mb);
+    }
+    assert!(text(&output.stdout).contains(&format!(
+        "wrote {} invocations of 100 functions",
+        expected.len()
+    )));
+}
+
+#[test]
+fn a_malformed_trace_is_named_by_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inv.csv");
+    let original = std::fs::read_to_string(sample_file("100_inv.csv")).unwrap();
+    std::fs::write(&path, original.replacen(",0,", ",-3,", 1)).unwrap();
+    let output = faasbench(&["trace", "inspect", &path.display().to_string()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("inv.csv:2:") && stderr.contains("`-3`"),
+        "{stderr}"
+    );
+}
