@@ -10,7 +10,7 @@ use anyhow::Context;
 use rand::SeedableRng;
 use scenarios::Scenario;
 use scenarios::arrival::ScheduleRng;
-use scenarios::sample::{self, FunctionWeight, SampleMethod};
+use scenarios::sample::{self, SampleMethod};
 use scenarios::trace::{self, TraceFiles};
 
 use crate::progress::Spinner;
@@ -86,17 +86,7 @@ pub fn trace(command: TraceCommand) -> anyhow::Result<ExitCode> {
         } => {
             let spinner = Spinner::start("reading the trace");
             let reader = trace::open(&TraceFiles::classify(&files)?)?;
-            let weights: Vec<FunctionWeight> = reader
-                .index()
-                .functions
-                .iter()
-                .map(|f| FunctionWeight {
-                    invocations: f.invocations,
-                    duration_ms: f
-                        .mean_duration_ms
-                        .or_else(|| f.duration_ms.as_ref().map(|d| d.median())),
-                })
-                .collect();
+            let weights = reader.index().sample_weights();
             spinner.message("sampling");
             let sampled = sample::sample(
                 &weights,

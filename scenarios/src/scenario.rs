@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::arrival::{
     ArrivalProcess, ColdProbe, Constant, Diurnal, Poisson, Ramp, ScheduleRng, Spike, Steps,
 };
-use crate::sample::{self, Distance, FunctionWeight, SampleMethod};
+use crate::sample::{self, Distance, SampleMethod};
 use crate::synthetic::SyntheticInvocations;
 use crate::trace::{self, TraceFiles, TraceReader};
 use crate::trace_schedule::{PlannedFunction, TraceInvocations, TracePlan};
@@ -644,16 +644,7 @@ impl Scenario {
         let (chosen, distance) = match spec.sample {
             None => ((0..index.functions.len()).collect(), None),
             Some(sample_spec) => {
-                let weights: Vec<FunctionWeight> = index
-                    .functions
-                    .iter()
-                    .map(|f| FunctionWeight {
-                        invocations: f.invocations,
-                        duration_ms: f
-                            .mean_duration_ms
-                            .or_else(|| f.duration_ms.as_ref().map(|d| d.median())),
-                    })
-                    .collect();
+                let weights = index.sample_weights();
                 let mut rng = ScheduleRng::seed_from_u64(self.seed);
                 let sampled = sample::sample(
                     &weights,

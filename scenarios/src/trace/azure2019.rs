@@ -61,8 +61,6 @@ pub(crate) struct Azure2019 {
     index: TraceIndex,
     days: Arc<Vec<Day>>,
     files: TraceFiles,
-    /// `owner/app/function` of each function.
-    keys: Vec<String>,
 }
 
 /// The identity columns of a file: owner and app optional, function required where given.
@@ -142,7 +140,6 @@ fn minute_columns(header: &Header, path: &Path) -> Result<(usize, u32), TraceErr
 impl Azure2019 {
     pub(crate) fn open(files: &TraceFiles) -> Result<Self, TraceError> {
         let mut functions: Vec<TraceFunction> = Vec::new();
-        let mut keys: Vec<String> = Vec::new();
         let mut identities: Vec<(String, String)> = Vec::new();
         let mut by_key: HashMap<String, u32> = HashMap::new();
         let mut per_minute: Vec<u64> = Vec::new();
@@ -211,7 +208,6 @@ impl Azure2019 {
                             mean_duration_ms: None,
                             memory_mb: None,
                         });
-                        keys.push(key.clone());
                         by_key.insert(key, function);
                         seen_today.push(false);
                         function
@@ -273,7 +269,6 @@ impl Azure2019 {
             },
             days: Arc::new(days),
             files: files.clone(),
-            keys,
         })
     }
 }
@@ -590,11 +585,7 @@ impl TraceReader for Azure2019 {
     }
 
     fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
-        let chosen: std::collections::HashSet<&str> = functions
-            .iter()
-            .filter_map(|&f| self.keys.get(f))
-            .map(String::as_str)
-            .collect();
+        let chosen = self.index.ids(functions);
         let chosen_apps: std::collections::HashSet<String> = chosen
             .iter()
             .map(|key| format!("{}/", key.rsplit_once('/').map_or("", |(app, _)| app)))

@@ -240,11 +240,7 @@ impl TraceReader for Huawei2023 {
     }
 
     fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
-        let chosen: std::collections::HashSet<&str> = functions
-            .iter()
-            .filter_map(|&f| self.index.functions.get(f))
-            .map(|f| f.id.as_str())
-            .collect();
+        let chosen = self.index.ids(functions);
         let mut written = Vec::new();
         for path in &self.files {
             // Keep `day`, `time` and the chosen functions' columns.

@@ -22,7 +22,7 @@ mod per_invocation;
 pub(crate) mod rows;
 mod summary;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use distribution::Percentiles;
@@ -91,6 +91,28 @@ impl TraceIndex {
     /// Invocations in the whole trace.
     pub fn invocations(&self) -> u64 {
         self.per_minute.iter().sum()
+    }
+
+    /// The trace's own identities of `functions` (indices into [`TraceIndex::functions`]).
+    pub fn ids(&self, functions: &[usize]) -> HashSet<&str> {
+        functions
+            .iter()
+            .filter_map(|&f| self.functions.get(f))
+            .map(|f| f.id.as_str())
+            .collect()
+    }
+
+    /// What the sampler weighs each function by: its invocations and mean duration.
+    pub fn sample_weights(&self) -> Vec<crate::sample::FunctionWeight> {
+        self.functions
+            .iter()
+            .map(|f| crate::sample::FunctionWeight {
+                invocations: f.invocations,
+                duration_ms: f
+                    .mean_duration_ms
+                    .or_else(|| f.duration_ms.as_ref().map(Percentiles::median)),
+            })
+            .collect()
     }
 }
 

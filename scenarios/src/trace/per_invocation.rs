@@ -439,11 +439,7 @@ impl TraceReader for PerInvocation {
     }
 
     fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
-        let chosen: std::collections::HashSet<&str> = functions
-            .iter()
-            .filter_map(|&f| self.index.functions.get(f))
-            .map(|f| f.id.as_str())
-            .collect();
+        let chosen = self.index.ids(functions);
         let format = self.format;
         self.files
             .iter()
