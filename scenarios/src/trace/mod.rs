@@ -1,6 +1,8 @@
 //! Real serverless traces: reading them, streaming.
 //!
-//! Four layouts are read, one file each behind [`TraceReader`]:
+//! Four layouts are read, one file each (`azure2019.rs`, `azure2021.rs`, `huawei2023.rs`,
+//! `generic.rs`), behind [`TraceReader`]; the two per-invocation layouts share the reader in
+//! `per_invocation.rs`:
 //!
 //! | format | files | unit |
 //! |---|---|---|
@@ -16,7 +18,9 @@
 //! rows that arrive out of order) in memory. Columns are found by their header names.
 
 mod azure2019;
+mod azure2021;
 mod distribution;
+mod generic;
 mod huawei2023;
 mod per_invocation;
 pub(crate) mod rows;
@@ -287,9 +291,12 @@ pub fn open(files: &TraceFiles) -> Result<Box<dyn TraceReader>, TraceError> {
     Ok(match format {
         TraceFormat::Azure2019 => Box::new(azure2019::Azure2019::open(files)?),
         TraceFormat::Huawei2023 => Box::new(huawei2023::Huawei2023::open(&files.invocations)?),
-        TraceFormat::Azure2021 | TraceFormat::Generic => Box::new(
-            per_invocation::PerInvocation::open(format, &files.invocations)?,
+        TraceFormat::Azure2021 => Box::new(
+            per_invocation::PerInvocation::<azure2021::Azure2021>::open(&files.invocations)?,
         ),
+        TraceFormat::Generic => Box::new(per_invocation::PerInvocation::<generic::Generic>::open(
+            &files.invocations,
+        )?),
     })
 }
 

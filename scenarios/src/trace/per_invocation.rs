@@ -1,6 +1,5 @@
-//! Traces with one row per invocation: Azure Functions 2021 (`app,func,end_timestamp,duration`,
-//! seconds, start = end − duration) and the generic layout
-//! (`timestamp_ms,function[,duration_ms,memory_mb,trigger]`).
+//! The reader of traces with one row per invocation, whatever their layout
+//! ([`InvocationLayout`]: Azure Functions 2021, the generic layout).
 //!
 //! Rows need not be in start order (Azure 2021 rows are written when an invocation ends). The
 //! opening pass measures how far they stray — the largest lateness of a row's start behind the
@@ -18,111 +17,50 @@ use super::{
 };
 use crate::Trigger;
 
-/// The columns of one layout.
-#[derive(Debug, Clone, Copy)]
-enum Columns {
-    Azure2021 {
-        app: usize,
-        function: usize,
-        end: usize,
-        duration: usize,
-    },
-    Generic {
-        timestamp: usize,
-        function: usize,
-        duration: Option<usize>,
-        memory: Option<usize>,
-        trigger: Option<usize>,
-    },
-}
-
-/// One row, read.
-struct Parsed<'a> {
+/// One row of a per-invocation trace, read.
+pub(crate) struct Parsed<'a> {
     /// Identity parts, most specific first.
-    identity: [&'a str; 2],
-    start_us: i64,
-    duration_us: Option<u64>,
-    memory_mb: Option<f64>,
-    trigger: Option<Trigger>,
+    pub(crate) identity: [&'a str; 2],
+    pub(crate) start_us: i64,
+    pub(crate) duration_us: Option<u64>,
+    pub(crate) memory_mb: Option<f64>,
+    pub(crate) trigger: Option<Trigger>,
 }
 
-impl Columns {
-    fn of(format: TraceFormat, header: &Header, path: &Path) -> Result<Self, TraceError> {
-        let require = |name: &str| {
-            header.position(name).ok_or_else(|| TraceError::Layout {
-                path: path.to_owned(),
-                message: format!("no `{name}` column"),
-            })
-        };
-        Ok(match format {
-            TraceFormat::Azure2021 => Self::Azure2021 {
-                app: require("app")?,
-                function: require("func")?,
-                end: require("end_timestamp")?,
-                duration: require("duration")?,
-            },
-            _ => Self::Generic {
-                timestamp: require("timestamp_ms")?,
-                function: require("function")?,
-                duration: header.position("duration_ms"),
-                memory: header.position("memory_mb"),
-                trigger: header.position("trigger"),
-            },
-        })
-    }
+/// A per-invocation layout: where its columns are, and how a row reads.
+pub(crate) trait InvocationLayout: Copy + Send + Sync + 'static {
+    const FORMAT: TraceFormat;
 
-    fn parse<'a>(&self, row: &Row<'a>, header: &Header) -> Result<Parsed<'a>, TraceError> {
-        let non_negative = |index: usize| -> Result<f64, TraceError> {
-            let value = row.number(index, header)?;
-            if value < 0.0 {
-                return Err(row.error(
-                    index,
-                    header,
-                    format!("expected a number ≥ 0, found {value}"),
-                ));
-            }
-            Ok(value)
-        };
-        Ok(match *self {
-            Self::Azure2021 {
-                app,
-                function,
-                end,
-                duration,
-            } => {
-                let end_s = non_negative(end)?;
-                let duration_s = non_negative(duration)?;
-                Parsed {
-                    identity: [row.field(function, header)?, row.field(app, header)?],
-                    start_us: ((end_s - duration_s) * 1e6).round() as i64,
-                    duration_us: Some((duration_s * 1e6).round() as u64),
-                    memory_mb: None,
-                    trigger: None,
-                }
-            }
-            Self::Generic {
-                timestamp,
-                function,
-                duration,
-                memory,
-                trigger,
-            } => Parsed {
-                identity: [row.field(function, header)?, ""],
-                start_us: (non_negative(timestamp)? * 1e3).round() as i64,
-                duration_us: duration
-                    .map(|index| non_negative(index).map(|ms| (ms * 1e3).round() as u64))
-                    .transpose()?,
-                memory_mb: memory.map(non_negative).transpose()?,
-                trigger: trigger
-                    .map(|index| {
-                        row.field(index, header)?
-                            .parse::<Trigger>()
-                            .map_err(|message| row.error(index, header, message))
-                    })
-                    .transpose()?,
-            },
-        })
+    /// The layout's columns in a file with `header`.
+    fn of(header: &Header, path: &Path) -> Result<Self, TraceError>;
+
+    /// One row.
+    fn parse<'a>(&self, row: &Row<'a>, header: &Header) -> Result<Parsed<'a>, TraceError>;
+}
+
+/// The column called `name`, or an error naming it.
+pub(crate) fn require(header: &Header, path: &Path, name: &str) -> Result<usize, TraceError> {
+    header.position(name).ok_or_else(|| TraceError::Layout {
+        path: path.to_owned(),
+        message: format!("no `{name}` column"),
+    })
+}
+
+/// Field `index` as a number ≥ 0.
+pub(crate) fn non_negative(
+    row: &Row<'_>,
+    header: &Header,
+    index: usize,
+) -> Result<f64, TraceError> {
+    let value = row.number(index, header)?;
+    if value < 0.0 {
+        return Err(row.error(
+            index,
+            header,
+            format!("expected a number ≥ 0, found {value}"),
+        ));
     }
+    Ok(value)
 }
 
 /// Counts of values in buckets a quarter-octave wide, for percentiles without keeping values.
@@ -202,9 +140,9 @@ impl LogHistogram {
     }
 }
 
-pub(crate) struct PerInvocation {
+pub(crate) struct PerInvocation<L> {
     index: TraceIndex,
-    format: TraceFormat,
+    layout: std::marker::PhantomData<L>,
     files: Vec<PathBuf>,
     by_key: HashMap<String, u32>,
     /// Start of minute 0 of the timeline, µs on the trace's clock.
@@ -227,8 +165,8 @@ fn write_key(identity: &[&str; 2], key: &mut String) {
     key.push_str(identity[0]);
 }
 
-impl PerInvocation {
-    pub(crate) fn open(format: TraceFormat, paths: &[PathBuf]) -> Result<Self, TraceError> {
+impl<L: InvocationLayout> PerInvocation<L> {
+    pub(crate) fn open(paths: &[PathBuf]) -> Result<Self, TraceError> {
         let mut functions: Vec<TraceFunction> = Vec::new();
         let mut identities: Vec<[String; 2]> = Vec::new();
         let mut durations: Vec<LogHistogram> = Vec::new();
@@ -241,7 +179,7 @@ impl PerInvocation {
         for path in paths {
             let mut rows = Rows::open(path)?;
             let header = rows.header()?;
-            let columns = Columns::of(format, &header, path)?;
+            let columns = L::of(&header, path)?;
             while let Some(row) = rows.next_row()? {
                 let parsed = columns.parse(&row, &header)?;
                 write_key(&parsed.identity, &mut key);
@@ -302,12 +240,12 @@ impl PerInvocation {
         }
         Ok(Self {
             index: TraceIndex {
-                format,
+                format: L::FORMAT,
                 files: paths.to_vec(),
                 functions,
                 per_minute: minutes,
             },
-            format,
+            layout: std::marker::PhantomData,
             files: paths.to_vec(),
             by_key,
             origin_us: first_minute * 60_000_000,
@@ -319,11 +257,10 @@ impl PerInvocation {
 /// A row waiting in the reorder heap: start, then the order read, for a stable order.
 type Waiting = Reverse<(i64, u64, u32, Option<u64>)>;
 
-struct InvocationStream {
-    format: TraceFormat,
+struct InvocationStream<L> {
     files: Vec<PathBuf>,
     file: usize,
-    rows: Option<(Rows, Header, Columns)>,
+    rows: Option<(Rows, Header, L)>,
     by_key: HashMap<String, u32>,
     origin_us: i64,
     disorder_us: i64,
@@ -336,7 +273,7 @@ struct InvocationStream {
     key: String,
 }
 
-impl InvocationStream {
+impl<L: InvocationLayout> InvocationStream<L> {
     /// The next row in start order, or `None` at the end.
     fn next_in_order(&mut self) -> Result<Option<Waiting>, TraceError> {
         loop {
@@ -355,7 +292,7 @@ impl InvocationStream {
                 };
                 let mut rows = Rows::open(path)?;
                 let header = rows.header()?;
-                let columns = Columns::of(self.format, &header, path)?;
+                let columns = L::of(&header, path)?;
                 self.rows = Some((rows, header, columns));
             }
             let Some((rows, header, columns)) = &mut self.rows else {
@@ -388,7 +325,7 @@ impl InvocationStream {
     }
 }
 
-impl Iterator for InvocationStream {
+impl<L: InvocationLayout> Iterator for InvocationStream<L> {
     type Item = Result<TraceEvent, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -415,14 +352,13 @@ impl Iterator for InvocationStream {
     }
 }
 
-impl TraceReader for PerInvocation {
+impl<L: InvocationLayout> TraceReader for PerInvocation<L> {
     fn index(&self) -> &TraceIndex {
         &self.index
     }
 
     fn events(&self, start_minute: u32) -> Result<Events, TraceError> {
-        Ok(Box::new(InvocationStream {
-            format: self.format,
+        Ok(Box::new(InvocationStream::<L> {
             files: self.files.clone(),
             file: 0,
             rows: None,
@@ -440,7 +376,6 @@ impl TraceReader for PerInvocation {
 
     fn write_subset(&self, functions: &[usize], dir: &Path) -> Result<Vec<PathBuf>, TraceError> {
         let chosen = self.index.ids(functions);
-        let format = self.format;
         self.files
             .iter()
             .map(|path| {
@@ -448,7 +383,7 @@ impl TraceReader for PerInvocation {
                 copy_rows(path, dir, |row, header| {
                     let columns = match columns {
                         Some(columns) => columns,
-                        None => *columns.insert(Columns::of(format, header, path)?),
+                        None => *columns.insert(L::of(header, path)?),
                     };
                     let parsed = columns.parse(row, header)?;
                     Ok(chosen.contains(key_of(&parsed.identity).as_str()))
