@@ -5,7 +5,9 @@
 //! (`loadgen`) and writes the reports (`reports`).
 
 mod embedded;
+mod measure;
 mod progress;
+mod replay;
 mod run;
 mod runtime_settings;
 mod serve;
@@ -27,6 +29,8 @@ struct Cli {
 enum Command {
     /// Replay a scenario against the embedded reference runtime and write its results.
     Run(run::RunArgs),
+    /// Replay a scenario against any platform over HTTP (--target URL template).
+    Replay(replay::ReplayArgs),
     /// Run the reference runtime standalone, serving its HTTP API.
     Serve(serve::ServeArgs),
     /// Inspect and sample traces, and write the schedule a scenario replays.
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::replay(args),
         Command::Serve(args) => serve::serve(args),
         Command::Trace(command) => trace::trace(command),
     };

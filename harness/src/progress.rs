@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use loadgen::LiveProgress;
+use loadgen::{LiveProgress, ProgressSnapshot};
 
 const REFRESH: Duration = Duration::from_millis(100);
 
@@ -45,15 +45,8 @@ impl ProgressDisplay {
                 while !done.load(Ordering::Relaxed) {
                     let seen = progress.snapshot();
                     let elapsed = started.elapsed();
-                    let rate = seen.sent as f64 / elapsed.as_secs_f64().max(1e-3);
                     bar.set_position(elapsed.as_millis() as u64);
-                    bar.set_message(format!(
-                        "sent {} ({rate:.0}/s) · ok {} · errors {} · in flight {}",
-                        seen.sent,
-                        seen.ok,
-                        seen.errors,
-                        seen.in_flight()
-                    ));
+                    bar.set_message(status_line(&seen, elapsed));
                     std::thread::sleep(REFRESH);
                 }
                 bar.finish_and_clear();
@@ -72,6 +65,33 @@ impl ProgressDisplay {
             let _ = painter.join();
         }
     }
+}
+
+/// The live figures: issued against requested, the last second's rate and p99, errors.
+fn status_line(seen: &ProgressSnapshot, elapsed: Duration) -> String {
+    let mut line = format!(
+        "issued {}/{} ({:.0}/s)",
+        seen.sent,
+        seen.due,
+        seen.sent as f64 / elapsed.as_secs_f64().max(1e-3)
+    );
+    if let Some(second) = &seen.last_second {
+        line += &format!(
+            " · last s: {} done, p99 {:.1} ms",
+            second.ok + second.errors,
+            second.p99_us as f64 / 1000.0
+        );
+    }
+    line += &format!(
+        " · ok {} · errors {} · in flight {}",
+        seen.ok,
+        seen.errors,
+        seen.in_flight()
+    );
+    if seen.dropped > 0 {
+        line += &format!(" · DROPPED {}", seen.dropped);
+    }
+    line
 }
 
 /// A spinner with a message for a step whose length is unknown (opening a large trace, say).

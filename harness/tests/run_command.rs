@@ -94,10 +94,31 @@ fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once(
     assert_eq!(counts["ok"], scheduled, "no invocation failed: {counts}");
     assert_eq!(counts["errors"], 0);
     assert_eq!(counts["not_sent"], 0);
+    assert_eq!(counts["dropped"], 0);
     assert_eq!(summary["partial"], false);
+    assert_eq!(summary["rate"]["held"], true);
+    assert!(
+        summary["pacing"]["dispatch_lag_us"]["p99"]
+            .as_u64()
+            .is_some()
+    );
+
+    // The interval series: one CSV row per second of the run.
+    let intervals = std::fs::read_to_string(results.join("intervals.csv")).unwrap();
+    let seconds: Vec<&str> = intervals.lines().skip(1).collect();
+    assert!((2..=3).contains(&seconds.len()), "{intervals}");
+    assert!(results.join("intervals.hlog").exists());
 
     // One outcome per scheduled invocation, at the scheduled times.
     let mut log = csv::Reader::from_path(results.join("invocations.csv")).unwrap();
+    let headers = log.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (function, result, start, latency) = (
+        column("function"),
+        column("result"),
+        column("start"),
+        column("latency_us"),
+    );
     let rows: Vec<csv::StringRecord> = log.records().map(Result::unwrap).collect();
     assert_eq!(rows.len() as u64, scheduled);
     let mut logged_times: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
@@ -108,13 +129,13 @@ fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once(
     // Per function, in scheduled order: cold first, warm after.
     let mut by_function: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     for row in &rows {
-        assert_eq!(&row[2], "ok");
-        let latency: u64 = row[4].parse().unwrap();
+        assert_eq!(&row[result], "ok");
+        let latency: u64 = row[latency].parse().unwrap();
         assert!(latency > 0, "latency must be positive: {row:?}");
         by_function
-            .entry(row[1].to_owned())
+            .entry(row[function].to_owned())
             .or_default()
-            .push((row[0].parse().unwrap(), row[3].to_owned()));
+            .push((row[0].parse().unwrap(), row[start].to_owned()));
     }
     assert_eq!(by_function.len(), 3, "every function was invoked");
     for (function, mut starts) in by_function {

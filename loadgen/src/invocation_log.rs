@@ -7,11 +7,13 @@ use std::sync::{Mutex, PoisonError};
 use crate::outcome::Outcome;
 
 /// Column names of the per-invocation CSV.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 16] = [
     "scheduled_us",
     "function",
+    "trigger",
     "result",
     "start",
+    "start_inferred",
     "latency_us",
     "service_us",
     "send_lag_us",
@@ -41,9 +43,9 @@ impl InvocationLog {
         })
     }
 
-    /// Appends one row. A write failure is remembered and reported by [`Self::finish`]; the
-    /// run itself goes on.
-    pub(crate) fn write(&self, outcome: &Outcome, worker: usize) {
+    /// Appends one row; `worker` is `None` for invocations never handed to one (dropped). A
+    /// write failure is remembered and reported by [`Self::finish`]; the run itself goes on.
+    pub(crate) fn write(&self, outcome: &Outcome, worker: Option<usize>) {
         let optional = |value: Option<u64>| value.map(|v| v.to_string()).unwrap_or_default();
         let result = match outcome.result {
             Ok(()) => "ok".to_owned(),
@@ -57,18 +59,20 @@ impl InvocationLog {
         let row = [
             outcome.invocation.at_us.to_string(),
             function.to_owned(),
+            outcome.invocation.trigger.as_str().to_owned(),
             result,
             outcome.start.as_str().to_owned(),
+            outcome.inferred.to_string(),
             outcome.latency_us.to_string(),
             outcome.service_us.to_string(),
-            outcome.send_lag_us.to_string(),
+            optional(outcome.send_lag_us),
             optional(metering.init_us),
             optional(metering.queue_us),
             optional(metering.exec_us),
             optional(metering.billed_ms),
             optional(metering.memory_mb),
             optional(metering.instance),
-            worker.to_string(),
+            worker.map(|w| w.to_string()).unwrap_or_default(),
         ];
         let written = self
             .writer

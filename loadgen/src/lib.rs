@@ -2,24 +2,39 @@
 //! records what happened.
 //!
 //! It is the measuring instrument in the middle of the flow `scenarios` → `loadgen` →
-//! `reports`. It speaks only the HTTP protocol (`POST` to a URL template, `x-faas-*` headers
-//! read when present), so the reference runtime and any other platform are measured alike.
+//! `reports`. It speaks only the HTTP protocol (a request to a URL template, `x-faas-*`
+//! headers read when present), so the reference runtime and any other platform are measured
+//! alike.
 //!
 //! # How a replay measures
 //!
-//! - **Open loop.** A dedicated pacer thread sends each invocation at its scheduled time on an
-//!   absolute clock, whether or not earlier ones have been answered.
+//! - **Open loop** (the default). A dedicated pacer thread hands each invocation to a worker
+//!   at its scheduled time on an absolute clock, whether or not earlier ones have been
+//!   answered. It sleeps with a lowered timer slack and spins the last stretch; its own
+//!   error (dispatch lag) and CPU use are reported with every run.
 //! - **Coordinated-omission correct.** Latency runs from the *scheduled* send time to the last
 //!   byte of the answer, so a stalled platform shows up in the percentiles even when requests
 //!   go out late. The service time (from the actual send) and the send lag (actual minus
 //!   scheduled) are recorded too.
-//! - **HdrHistograms** (3 significant digits, µs), one [`Recorder`] per worker, merged by
-//!   adding buckets. Latency histograms are kept per start kind and per function.
-//! - **Every invocation ends in one bucket**: ok, or an error by [`ErrorKind`], or not sent
-//!   because the run was stopped; [`RunResult::scheduled`] is their sum.
+//! - **Closed loop and max throughput**, for capacity tests: a fixed number of users (or
+//!   requests in flight) send the schedule's invocations back to back; latency is then the
+//!   service time.
+//! - **HdrHistograms**, one [`Recorder`] per worker, merged by adding buckets: by start kind,
+//!   by function × start kind and by trigger × start kind. Each second of the run is written
+//!   as an HdrHistogram interval log ([`INTERVALS_HLOG`]) and a CSV ([`INTERVALS_CSV`]);
+//!   memory does not grow with the length of the run.
+//! - **Every invocation ends in one bucket**: ok, an error by [`ErrorKind`], dropped (the
+//!   in-flight bound was reached when it was due), or not sent because the run was stopped;
+//!   [`RunResult::scheduled`] is their sum.
+//! - **Start kinds** come from `x-faas-start`; for platforms that do not send it they can be
+//!   inferred ([`scenarios::StartInference`]) and are counted as inferred.
 
 mod client;
+mod feed;
+mod inference;
+mod interval_log;
 mod invocation_log;
+mod limits;
 mod outcome;
 mod pacer;
 mod progress;
@@ -29,10 +44,14 @@ mod result;
 mod target;
 mod worker;
 
+pub use feed::ScheduleFactory;
+pub use interval_log::{CSV_COLUMNS as INTERVAL_CSV_COLUMNS, IntervalFigures};
 pub use invocation_log::COLUMNS as INVOCATION_LOG_COLUMNS;
 pub use outcome::{ErrorKind, Outcome, PlatformMetering, StartKind};
 pub use progress::{LiveProgress, ProgressSnapshot, StopSignal};
-pub use recorder::{Billing, FunctionRecord, MergeError, Recorder, SIGNIFICANT_DIGITS};
-pub use replay::{ReplayError, ReplayOptions, replay};
-pub use result::RunResult;
+pub use recorder::{
+    Billing, GROUP_SIGNIFICANT_DIGITS, GroupRecord, MergeError, Recorder, SIGNIFICANT_DIGITS,
+};
+pub use replay::{INTERVALS_CSV, INTERVALS_HLOG, ReplayError, ReplayOptions, replay};
+pub use result::{Connections, Pacing, RunResult};
 pub use target::{Target, TargetError};

@@ -6,13 +6,16 @@ use scenarios::Invocation;
 use serde::{Deserialize, Serialize};
 
 /// How the platform says the serving instance was started (`x-faas-start`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum StartKind {
     Cold,
     Snapshot,
     Warm,
     /// The platform did not say.
+    #[default]
     Unknown,
 }
 
@@ -45,26 +48,47 @@ impl StartKind {
     }
 }
 
-/// Why an invocation failed.
+/// Why an invocation did not succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ErrorKind {
     /// The platform answered with a non-2xx status.
     Status(u16),
-    /// No connection could be made (refused, unreachable).
+    /// Nothing listens at the target (connection refused).
+    Refused,
+    /// Connecting took longer than the connect timeout.
+    ConnectTimeout,
+    /// Connecting failed otherwise (unreachable, bad address).
     Connect,
-    /// The connection failed after it was made (reset, closed mid-response, protocol error).
-    Connection,
+    /// The connection broke after it was made: reset, closed before the whole answer came,
+    /// or a protocol error.
+    Reset,
     /// No complete answer within the request timeout.
     Timeout,
+    /// Never sent: the in-flight bound was reached when it was due. Counted in its own
+    /// bucket, not as a platform error.
+    Dropped,
+}
+
+impl ErrorKind {
+    /// True for failures of the connection rather than answers from the platform.
+    pub fn is_connection(self) -> bool {
+        matches!(
+            self,
+            Self::Refused | Self::ConnectTimeout | Self::Connect | Self::Reset
+        )
+    }
 }
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Status(code) => write!(f, "http_{code}"),
+            Self::Refused => f.write_str("refused"),
+            Self::ConnectTimeout => f.write_str("connect_timeout"),
             Self::Connect => f.write_str("connect"),
-            Self::Connection => f.write_str("connection"),
+            Self::Reset => f.write_str("reset"),
             Self::Timeout => f.write_str("timeout"),
+            Self::Dropped => f.write_str("dropped"),
         }
     }
 }
@@ -80,18 +104,33 @@ pub struct PlatformMetering {
     pub instance: Option<u64>,
 }
 
+/// What the platform answered, besides success or failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnswerFacts {
+    /// From `x-faas-start`, or `Unknown`.
+    pub start: StartKind,
+    pub metering: PlatformMetering,
+    /// A hash of the value of the header that names the serving instance, when one is
+    /// configured for inferring cold starts and the answer carries it.
+    pub instance_tag: Option<u64>,
+}
+
 /// One finished invocation with its timings, all in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     pub invocation: Invocation,
     /// From the scheduled send time to the end of the response: what a user waiting on the
-    /// schedule experiences (coordinated-omission correct).
+    /// schedule experiences (coordinated-omission correct). In a closed loop, where nothing
+    /// is scheduled, it equals the service time.
     pub latency_us: u64,
     /// From the actual send to the end of the response.
     pub service_us: u64,
-    /// How late the request was sent: actual minus scheduled send time.
-    pub send_lag_us: u64,
+    /// How late the request was sent: actual minus scheduled send time. `None` when it was
+    /// not sent on a schedule (closed loop) or not sent at all (dropped).
+    pub send_lag_us: Option<u64>,
     pub result: Result<(), ErrorKind>,
     pub start: StartKind,
+    /// True when `start` was inferred by the load generator, not reported by the platform.
+    pub inferred: bool,
     pub metering: PlatformMetering,
 }

@@ -14,4 +14,7 @@ pub mod terminal;
 
 pub use pricing::{Cost, PricingModel};
 pub use results_dir::{ReportError, run_id, write_artifacts};
-pub use summary::{ALL, ColdStarts, Counts, FunctionSummary, Percentiles, SCHEMA_VERSION, Summary};
+pub use summary::{
+    ALL, ColdStarts, Counts, FunctionSummary, GroupSummary, LoadSummary, PacingSummary,
+    Percentiles, RateSummary, SCHEMA_VERSION, StartKindSource, Summary,
+};

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use loadgen::{RunResult, StartKind};
+use loadgen::{GroupRecord, RunResult, StartKind};
+use scenarios::{LoadSpec, StartInference};
 use serde::{Deserialize, Serialize};
 
 use crate::pricing::{Cost, PricingModel};
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Percentiles of a histogram, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,14 +48,128 @@ impl Percentiles {
 /// How the scheduled invocations ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
-    /// Length of the schedule; equals `ok + errors + not_sent`.
+    /// Length of the schedule; equals `ok + errors + dropped + not_sent`.
     pub scheduled: u64,
     pub ok: u64,
+    /// Sent and failed: by status, connection failure or timeout.
     pub errors: u64,
+    /// Never sent: the in-flight bound was reached when they were due.
+    pub dropped: u64,
     /// Never sent because the run was stopped early.
     pub not_sent: u64,
-    /// Errors by kind: `http_<status>`, `connect`, `connection`, `timeout`.
+    /// Errors by kind: `http_<status>`, `refused`, `connect_timeout`, `connect`, `reset`,
+    /// `timeout`.
     pub errors_by_kind: BTreeMap<String, u64>,
+}
+
+/// How the load was applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    /// `open`, `closed` or `max-throughput`.
+    pub mode: String,
+    /// `http1` or `h2c`.
+    pub protocol: String,
+    /// The connection setting, when one was given.
+    pub connections: Option<usize>,
+    /// Connections opened over the run.
+    pub connections_opened: u64,
+    /// Connections open at once, at most.
+    pub connections_peak: usize,
+    /// Open loop: the in-flight bound.
+    pub max_in_flight: Option<usize>,
+    /// Closed loop: users; max throughput: requests kept in flight.
+    pub users: Option<usize>,
+    /// Closed loop: think time between a user's invocations, ms.
+    pub think_time_ms: Option<f64>,
+}
+
+/// Whether an open-loop run issued what its schedule asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateSummary {
+    /// Invocations due per second of the schedule.
+    pub requested_per_second: f64,
+    /// Invocations sent per second of the schedule.
+    pub issued_per_second: f64,
+    /// Sent more than `late_after_ms` after their scheduled time.
+    pub late: u64,
+    pub late_after_ms: f64,
+    /// Dropped and late invocations over those due.
+    pub behind_share: f64,
+    /// The share tolerated before the run is flagged.
+    pub tolerance: f64,
+    /// False when the run fell behind by more than the tolerance: its latencies describe a
+    /// lighter load than requested.
+    pub held: bool,
+}
+
+/// The pacer's own error and cost.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PacingSummary {
+    /// How late invocations were handed to workers, µs.
+    pub dispatch_lag_us: Option<Percentiles>,
+    /// CPU used by the pacer thread, as a share of one core.
+    pub cpu_share: Option<f64>,
+    /// Whether the pacer ran with real-time priority.
+    pub realtime: bool,
+}
+
+/// Where start kinds came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartKindSource {
+    /// Successful invocations whose start kind the platform reported (`x-faas-start`).
+    pub reported: u64,
+    /// Successful invocations whose start kind was inferred.
+    pub inferred: u64,
+    /// Successful invocations whose start kind is unknown.
+    pub unknown: u64,
+    /// The inference rule, when one was set.
+    pub rule: Option<String>,
+}
+
+/// Figures of a group of invocations: one trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub ok: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    /// Successful invocations by start kind.
+    pub starts: BTreeMap<StartKind, u64>,
+    /// Latency of successful invocations by start kind and `all`, µs (2 significant digits).
+    pub latency_us: BTreeMap<String, Percentiles>,
+}
+
+impl GroupSummary {
+    fn of(record: &GroupRecord) -> Self {
+        Self {
+            ok: record.ok,
+            errors: record.errors,
+            dropped: record.dropped,
+            starts: starts(record),
+            latency_us: group_latency(record),
+        }
+    }
+}
+
+fn starts(record: &GroupRecord) -> BTreeMap<StartKind, u64> {
+    StartKind::ALL
+        .into_iter()
+        .map(|kind| (kind, record.starts_of(kind)))
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+fn group_latency(record: &GroupRecord) -> BTreeMap<String, Percentiles> {
+    let mut map: BTreeMap<String, Percentiles> = StartKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let p = Percentiles::of(record.latency_of(kind)?)?;
+            Some((kind.as_str().to_owned(), p))
+        })
+        .collect();
+    if let Some(all) = Percentiles::of(&record.latency()) {
+        map.insert(ALL.to_owned(), all);
+    }
+    map
 }
 
 /// Cold starts among successful invocations.
@@ -69,12 +184,8 @@ pub struct ColdStarts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     pub name: String,
-    pub ok: u64,
-    pub errors: u64,
-    /// Successful invocations by start kind (`cold`, `snapshot`, `warm`, `unknown`).
-    pub starts: BTreeMap<StartKind, u64>,
-    /// Latency of successful invocations, µs.
-    pub latency_us: Option<Percentiles>,
+    #[serde(flatten)]
+    pub figures: GroupSummary,
 }
 
 /// The figures of a run. Serialised as `summary.json`.
@@ -90,7 +201,10 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// True when the run was stopped before the end of its schedule.
     pub partial: bool,
+    pub load: LoadSummary,
     pub invocations: Counts,
+    /// Open loop: whether the requested rate was held.
+    pub rate: Option<RateSummary>,
     /// Finished invocations per second of elapsed time.
     pub throughput_per_second: f64,
     /// Latency of successful invocations from their scheduled send time, by start kind and
@@ -98,11 +212,17 @@ pub struct Summary {
     pub latency_us: BTreeMap<String, Percentiles>,
     /// Service time (from the actual send) of successful invocations, by start kind and `all`.
     pub service_time_us: BTreeMap<String, Percentiles>,
-    /// How late invocations were sent: the load generator's own pacing error, µs.
+    /// How late invocations were sent (actual send minus scheduled time, including any wait
+    /// for a connection), µs. Open loop only.
     pub send_lag_us: Option<Percentiles>,
+    /// The pacer's dispatch error and CPU use. Open loop only.
+    pub pacing: Option<PacingSummary>,
+    pub start_kinds: StartKindSource,
     pub cold_starts: ColdStarts,
     /// Cost under the pricing model, when the platform reported billed durations.
     pub cost: Option<Cost>,
+    /// By trigger (`http`, `queue`, …), for the triggers that occurred.
+    pub triggers: BTreeMap<String, GroupSummary>,
     pub functions: Vec<FunctionSummary>,
     pub warnings: Vec<String>,
 }
@@ -139,6 +259,7 @@ impl Summary {
         let ok = recorder.ok();
         let errors = recorder.error_count();
         let cold = recorder.latency(StartKind::Cold).len();
+        let unknown = recorder.latency(StartKind::Unknown).len();
         let elapsed = result.elapsed.as_secs_f64();
         let functions = result
             .functions
@@ -146,14 +267,7 @@ impl Summary {
             .zip(recorder.functions())
             .map(|(name, record)| FunctionSummary {
                 name: name.clone(),
-                ok: record.ok,
-                errors: record.errors,
-                starts: StartKind::ALL
-                    .into_iter()
-                    .map(|kind| (kind, record.starts_of(kind)))
-                    .filter(|(_, count)| *count > 0)
-                    .collect(),
-                latency_us: Percentiles::of(&record.latency),
+                figures: GroupSummary::of(record),
             })
             .collect();
         Self {
@@ -165,10 +279,12 @@ impl Summary {
             planned_seconds: result.planned.as_secs_f64(),
             elapsed_seconds: elapsed,
             partial: result.stopped_early,
+            load: load_summary(result),
             invocations: Counts {
                 scheduled: result.scheduled(),
                 ok,
                 errors,
+                dropped: recorder.dropped(),
                 not_sent: result.not_sent,
                 errors_by_kind: recorder
                     .errors()
@@ -176,6 +292,7 @@ impl Summary {
                     .map(|(kind, count)| (kind.to_string(), *count))
                     .collect(),
             },
+            rate: rate_summary(result),
             throughput_per_second: if elapsed > 0.0 {
                 (ok + errors) as f64 / elapsed
             } else {
@@ -184,13 +301,86 @@ impl Summary {
             latency_us: by_start_kind(|kind| recorder.latency(kind).clone()),
             service_time_us: by_start_kind(|kind| recorder.service(kind).clone()),
             send_lag_us: Percentiles::of(recorder.send_lag()),
+            pacing: result.pacing.as_ref().map(|pacing| PacingSummary {
+                dispatch_lag_us: Percentiles::of(&pacing.dispatch_lag),
+                cpu_share: pacing.cpu_share(),
+                realtime: pacing.realtime,
+            }),
+            start_kinds: StartKindSource {
+                reported: ok - recorder.inferred() - unknown,
+                inferred: recorder.inferred(),
+                unknown,
+                rule: result
+                    .start_inference
+                    .as_ref()
+                    .map(StartInference::describe),
+            },
             cold_starts: ColdStarts {
                 count: cold,
                 rate: if ok > 0 { cold as f64 / ok as f64 } else { 0.0 },
             },
             cost: pricing.cost(recorder.billing()),
+            triggers: recorder
+                .triggers()
+                .map(|(trigger, record)| (trigger.as_str().to_owned(), GroupSummary::of(record)))
+                .collect(),
             functions,
             warnings: result.warnings.clone(),
         }
     }
+}
+
+fn load_summary(result: &RunResult) -> LoadSummary {
+    let (max_in_flight, users, think_time_ms) = match &result.load {
+        LoadSpec::Open { max_in_flight, .. } => (Some(*max_in_flight), None, None),
+        LoadSpec::Closed { users, think_time } => {
+            (None, Some(*users), Some(think_time.as_secs_f64() * 1000.0))
+        }
+        LoadSpec::MaxThroughput { concurrency } => (None, Some(*concurrency), None),
+    };
+    LoadSummary {
+        mode: result.load.mode().to_owned(),
+        protocol: result.request.protocol.as_str().to_owned(),
+        connections: result.request.connections,
+        connections_opened: result.connections.opened,
+        connections_peak: result.connections.peak,
+        max_in_flight,
+        users,
+        think_time_ms,
+    }
+}
+
+fn rate_summary(result: &RunResult) -> Option<RateSummary> {
+    let LoadSpec::Open {
+        late_after,
+        rate_tolerance,
+        ..
+    } = &result.load
+    else {
+        return None;
+    };
+    let held = result.rate_held()?;
+    let due = result.scheduled() - result.not_sent;
+    let late = result.late();
+    // A stopped run asked only for what was due until it stopped.
+    let window = if result.stopped_early {
+        result.elapsed.min(result.planned)
+    } else {
+        result.planned
+    }
+    .as_secs_f64()
+    .max(1e-9);
+    Some(RateSummary {
+        requested_per_second: due as f64 / window,
+        issued_per_second: result.sent() as f64 / window,
+        late,
+        late_after_ms: late_after.as_secs_f64() * 1000.0,
+        behind_share: if due > 0 {
+            (result.recorder.dropped() + late) as f64 / due as f64
+        } else {
+            0.0
+        },
+        tolerance: *rate_tolerance,
+        held,
+    })
 }

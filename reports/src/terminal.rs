@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::summary::{ALL, Percentiles, Summary};
+use crate::summary::{ALL, GroupSummary, LoadSummary, Percentiles, Summary};
 
 /// Functions listed in the per-function table; the busiest come first.
 const FUNCTIONS_SHOWN: usize = 10;
@@ -24,6 +24,52 @@ fn percentile_row(out: &mut String, label: &str, p: &Percentiles) {
     );
 }
 
+fn group_row(out: &mut String, name: &str, group: &GroupSummary) {
+    let cold = group
+        .starts
+        .get(&loadgen::StartKind::Cold)
+        .copied()
+        .unwrap_or(0);
+    let (p50, p99) = group
+        .latency_us
+        .get(ALL)
+        .map_or(("-".into(), "-".into()), |p| (ms(p.p50), ms(p.p99)));
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>8} {:>7} {:>6} {:>9} {:>9}",
+        name,
+        group.ok,
+        group.errors + group.dropped,
+        cold,
+        p50,
+        p99
+    );
+}
+
+fn describe_load(load: &LoadSummary) -> String {
+    let mut parts = vec![match load.mode.as_str() {
+        "open" => "open loop".to_owned(),
+        "closed" => format!(
+            "closed loop · {} users · think time {} ms",
+            load.users.unwrap_or(0),
+            load.think_time_ms.unwrap_or(0.0)
+        ),
+        _ => format!("max throughput · {} in flight", load.users.unwrap_or(0)),
+    }];
+    parts.push(load.protocol.clone());
+    if let Some(connections) = load.connections {
+        parts.push(format!("at most {connections} connections"));
+    }
+    parts.push(format!(
+        "{} connections opened, {} open at most",
+        load.connections_opened, load.connections_peak
+    ));
+    if let Some(bound) = load.max_in_flight {
+        parts.push(format!("at most {bound} in flight"));
+    }
+    parts.join(" · ")
+}
+
 /// Renders the summary as plain text, one figure per line or table row.
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
@@ -41,15 +87,39 @@ pub fn render(summary: &Summary) -> String {
         }
     );
     let _ = writeln!(out, "target       {}", summary.target);
+    let _ = writeln!(out, "load         {}", describe_load(&summary.load));
     let _ = write!(
         out,
         "invocations  {} scheduled · {} ok · {} errors",
         counts.scheduled, counts.ok, counts.errors
     );
+    if counts.dropped > 0 {
+        let _ = write!(out, " · {} dropped", counts.dropped);
+    }
     if counts.not_sent > 0 {
         let _ = write!(out, " · {} not sent", counts.not_sent);
     }
     let _ = writeln!(out, " · {:.1}/s", summary.throughput_per_second);
+    if let Some(rate) = &summary.rate {
+        let _ = writeln!(
+            out,
+            "rate         requested {:.1}/s · issued {:.1}/s · {} dropped · {} late (> {} ms) · {}",
+            rate.requested_per_second,
+            rate.issued_per_second,
+            counts.dropped,
+            rate.late,
+            rate.late_after_ms,
+            if rate.held {
+                "held".to_owned()
+            } else {
+                format!(
+                    "NOT HELD: {:.1}% behind, more than the {:.1}% tolerated; the platform saw a lighter load than requested",
+                    rate.behind_share * 100.0,
+                    rate.tolerance * 100.0
+                )
+            }
+        );
+    }
     if !counts.errors_by_kind.is_empty() {
         let kinds: Vec<String> = counts
             .errors_by_kind
@@ -59,9 +129,14 @@ pub fn render(summary: &Summary) -> String {
         let _ = writeln!(out, "errors       {}", kinds.join(" · "));
     }
 
+    let measured_from = if summary.load.mode == "open" {
+        "from scheduled send"
+    } else {
+        "closed loop: from actual send"
+    };
     let _ = writeln!(
         out,
-        "\nlatency, ms (from scheduled send; successful invocations)\n  {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "\nlatency, ms ({measured_from}; successful invocations)\n  {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "start", "count", "p50", "p90", "p99", "p99.9", "max"
     );
     for (kind, p) in summary.latency_us.iter().filter(|(k, _)| *k != ALL) {
@@ -77,10 +152,42 @@ pub fn render(summary: &Summary) -> String {
         summary.cold_starts.count,
         summary.cold_starts.rate * 100.0
     );
+    let sources = &summary.start_kinds;
+    match &sources.rule {
+        Some(rule) if sources.inferred > 0 => {
+            let _ = writeln!(
+                out,
+                "start kinds  {} inferred ({rule}) · {} reported by the platform",
+                sources.inferred, sources.reported
+            );
+        }
+        _ if sources.unknown > 0 && sources.reported == 0 => {
+            let _ = writeln!(
+                out,
+                "start kinds  unknown: the platform sent no x-faas-start; set [start_kind] to infer them"
+            );
+        }
+        _ => {}
+    }
+    if let Some(pacing) = &summary.pacing
+        && let Some(lag) = &pacing.dispatch_lag_us
+    {
+        let cpu = pacing.cpu_share.map_or(String::new(), |share| {
+            format!(" · pacer CPU {:.0}% of a core", share * 100.0)
+        });
+        let _ = writeln!(
+            out,
+            "pacing       p50 {} ms · p99 {} ms · max {} ms{cpu}{} (dispatch lag: the load generator's own error)",
+            ms(lag.p50),
+            ms(lag.p99),
+            ms(lag.max),
+            if pacing.realtime { " · real-time" } else { "" }
+        );
+    }
     if let Some(lag) = &summary.send_lag_us {
         let _ = writeln!(
             out,
-            "send lag     p50 {} ms · p99 {} ms · max {} ms (load generator pacing error)",
+            "send lag     p50 {} ms · p99 {} ms · max {} ms (scheduled to actual send, including waits for a connection)",
             ms(lag.p50),
             ms(lag.p99),
             ms(lag.max)
@@ -106,27 +213,25 @@ pub fn render(summary: &Summary) -> String {
         }
     }
 
+    if summary.triggers.len() > 1 {
+        let _ = writeln!(
+            out,
+            "\n  {:<24} {:>8} {:>7} {:>6} {:>9} {:>9}",
+            "trigger", "ok", "errors", "cold", "p50 ms", "p99 ms"
+        );
+        for (trigger, group) in &summary.triggers {
+            group_row(&mut out, trigger, group);
+        }
+    }
     let mut functions: Vec<_> = summary.functions.iter().collect();
-    functions.sort_by_key(|f| std::cmp::Reverse(f.ok + f.errors));
+    functions.sort_by_key(|f| std::cmp::Reverse(f.figures.ok + f.figures.errors));
     let _ = writeln!(
         out,
         "\n  {:<24} {:>8} {:>7} {:>6} {:>9} {:>9}",
         "function", "ok", "errors", "cold", "p50 ms", "p99 ms"
     );
     for function in functions.iter().take(FUNCTIONS_SHOWN) {
-        let cold = function
-            .starts
-            .get(&loadgen::StartKind::Cold)
-            .copied()
-            .unwrap_or(0);
-        let (p50, p99) = function
-            .latency_us
-            .map_or(("-".into(), "-".into()), |p| (ms(p.p50), ms(p.p99)));
-        let _ = writeln!(
-            out,
-            "  {:<24} {:>8} {:>7} {:>6} {:>9} {:>9}",
-            function.name, function.ok, function.errors, cold, p50, p99
-        );
+        group_row(&mut out, &function.name, &function.figures);
     }
     if functions.len() > FUNCTIONS_SHOWN {
         let _ = writeln!(

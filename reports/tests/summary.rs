@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use loadgen::{ErrorKind, Outcome, PlatformMetering, Recorder, RunResult, StartKind};
 use reports::{PricingModel, Summary, export, terminal, write_artifacts};
-use scenarios::{FunctionId, Invocation, Trigger};
+use scenarios::{FunctionId, Invocation, LoadSpec, RequestSpec, Trigger};
 
 fn outcome(
     function: u32,
@@ -21,10 +21,11 @@ fn outcome(
             memory_mb: 128,
         },
         latency_us,
-        service_us: latency_us - 10,
-        send_lag_us: 10,
+        service_us: latency_us.saturating_sub(10),
+        send_lag_us: Some(10),
         result,
         start,
+        inferred: false,
         metering: PlatformMetering {
             billed_ms: Some(latency_us.div_ceil(1000)),
             memory_mb: Some(1024),
@@ -34,7 +35,7 @@ fn outcome(
 }
 
 /// Two functions: `api` with one cold start of 20 ms and 99 warm ones of 1..=99 ms, `batch`
-/// with 2 warm successes and a 500.
+/// with 2 warm successes, a 500 and one invocation dropped at the in-flight bound.
 fn run() -> RunResult {
     let mut recorder = Recorder::new(2);
     recorder.record(&outcome(0, 20_000, StartKind::Cold, Ok(())));
@@ -49,6 +50,10 @@ fn run() -> RunResult {
         StartKind::Warm,
         Err(ErrorKind::Status(500)),
     ));
+    let mut dropped = outcome(1, 0, StartKind::Unknown, Err(ErrorKind::Dropped));
+    dropped.send_lag_us = None;
+    dropped.metering = PlatformMetering::default();
+    recorder.record(&dropped);
     RunResult {
         scenario: "unit".into(),
         target: "http://127.0.0.1:1/invoke/{function}".into(),
@@ -56,10 +61,14 @@ fn run() -> RunResult {
         started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         planned: Duration::from_secs(10),
         elapsed: Duration::from_secs(10),
-        dispatched: 103,
+        load: LoadSpec::default(),
+        request: RequestSpec::default(),
+        start_inference: None,
         not_sent: 2,
+        connections: loadgen::Connections::default(),
         stopped_early: true,
         recorder,
+        pacing: None,
         warnings: vec![],
     }
 }
@@ -69,13 +78,25 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
     let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
     let counts = &summary.invocations;
     assert_eq!(
-        (counts.scheduled, counts.ok, counts.errors, counts.not_sent),
-        (105, 102, 1, 2)
+        (
+            counts.scheduled,
+            counts.ok,
+            counts.errors,
+            counts.dropped,
+            counts.not_sent
+        ),
+        (106, 102, 1, 1, 2)
     );
     assert_eq!(
-        counts.ok + counts.errors + counts.not_sent,
+        counts.ok + counts.errors + counts.dropped + counts.not_sent,
         counts.scheduled
     );
+    assert!(!counts.errors_by_kind.contains_key("dropped"));
+    // One dropped out of the 104 due: 0.96%, within the default 1% tolerance.
+    let rate = summary.rate.expect("an open-loop run reports its rate");
+    assert_eq!(rate.late, 0);
+    assert!((rate.behind_share - 1.0 / 104.0).abs() < 1e-12);
+    assert!(rate.held);
     assert_eq!(counts.errors_by_kind["http_500"], 1);
     assert!(summary.partial);
 
@@ -96,9 +117,18 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
     assert!((summary.throughput_per_second - 10.3).abs() < 1e-9);
 
     let api = &summary.functions[0];
-    assert_eq!((api.name.as_str(), api.ok, api.errors), ("api", 100, 0));
-    assert_eq!(api.starts[&StartKind::Cold], 1);
-    assert_eq!(api.starts[&StartKind::Warm], 99);
+    assert_eq!(
+        (api.name.as_str(), api.figures.ok, api.figures.errors),
+        ("api", 100, 0)
+    );
+    assert_eq!(api.figures.starts[&StartKind::Cold], 1);
+    assert_eq!(api.figures.starts[&StartKind::Warm], 99);
+    assert_eq!(api.figures.latency_us["cold"].count, 1);
+    assert_eq!(api.figures.latency_us["all"].count, 100);
+    assert_eq!(summary.functions[1].figures.dropped, 1);
+    assert_eq!(summary.triggers["http"].ok, 102);
+    assert_eq!(summary.start_kinds.reported, 102);
+    assert_eq!(summary.load.mode, "open");
 }
 
 #[test]
@@ -122,7 +152,7 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], 1);
+    assert_eq!(value["schema_version"], 2);
     assert_eq!(value["started_at"], "2027-01-15T08:00:00.000Z");
     assert_eq!(value["functions"][0]["starts"]["cold"], 1);
     let back: Summary = serde_json::from_str(&text).unwrap();
@@ -155,7 +185,7 @@ fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
     let table = terminal::render(&summary);
     assert!(table.contains("PARTIAL"), "{table}");
     assert!(
-        table.contains("105 scheduled · 102 ok · 1 errors · 2 not sent"),
+        table.contains("106 scheduled · 102 ok · 1 errors · 1 dropped · 2 not sent"),
         "{table}"
     );
     assert!(table.contains("http_500 1"), "{table}");
@@ -174,4 +204,31 @@ fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
         "{table}"
     );
     assert!(table.contains("api"), "{table}");
+}
+
+#[test]
+fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
+    let mut result = run();
+    for _ in 0..10 {
+        let mut late = outcome(0, 30_000, StartKind::Cold, Ok(()));
+        late.send_lag_us = Some(25_000);
+        late.inferred = true;
+        result.recorder.record(&late);
+    }
+    result.start_inference = Some(scenarios::StartInference::Latency {
+        cold_above: Duration::from_millis(25),
+    });
+    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let rate = summary.rate.unwrap();
+    assert_eq!(rate.late, 10);
+    assert!(!rate.held);
+    assert_eq!(summary.start_kinds.inferred, 10);
+    assert_eq!(summary.start_kinds.reported, 102);
+    let table = terminal::render(&summary);
+    assert!(table.contains("NOT HELD"), "{table}");
+    assert!(table.contains("10 late (> 10 ms)"), "{table}");
+    assert!(
+        table.contains("10 inferred (cold when service time ≥ 25ms)"),
+        "{table}"
+    );
 }

@@ -36,8 +36,10 @@
 
 pub mod arrival;
 mod error;
+mod load;
 mod mix;
 mod profile;
+mod request;
 pub mod sample;
 mod scenario;
 mod schedule;
@@ -50,7 +52,9 @@ mod within_minute;
 mod work;
 
 pub use error::ScenarioError;
+pub use load::{LoadSpec, StartInference};
 pub use profile::FunctionProfile;
+pub use request::{HttpProtocol, RequestSpec};
 pub use scenario::{
     ArrivalSpec, Configuration, LoadedTrace, RuntimeSettings, SampleSpec, Scenario, Step, Target,
     Thresholds, TraceSpec,

@@ -8,6 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::arrival::{
     ArrivalProcess, ColdProbe, Constant, Diurnal, Poisson, Ramp, ScheduleRng, Spike, Steps,
 };
+use crate::load::{LoadSpec, StartInference};
+use crate::request::RequestSpec;
 use crate::sample::{self, Distance, SampleMethod};
 use crate::synthetic::SyntheticInvocations;
 use crate::trace::{self, TraceFiles, TraceReader};
@@ -273,6 +275,12 @@ pub struct Scenario {
     pub work: WorkModel,
     pub configurations: Vec<Configuration>,
     pub thresholds: Thresholds,
+    /// How each invocation is sent.
+    pub request: RequestSpec,
+    /// Open loop on the schedule's clock, or users for capacity tests.
+    pub load: LoadSpec,
+    /// How to tell start kinds when the platform sends no `x-faas-start`.
+    pub start_kind: Option<StartInference>,
     /// The file this scenario was read from (or the origin given to [`Scenario::from_toml_str`]).
     pub source: PathBuf,
 }
@@ -359,6 +367,11 @@ struct ScenarioFile {
     configurations: Vec<ConfigurationLayout>,
     #[serde(default)]
     thresholds: Thresholds,
+    #[serde(default)]
+    request: RequestSpec,
+    #[serde(default)]
+    load: LoadSpec,
+    start_kind: Option<StartInference>,
 }
 
 impl Scenario {
@@ -478,6 +491,17 @@ impl Scenario {
         }
         check_thresholds(&file.thresholds)
             .map_err(|(field, message)| invalid(&format!("thresholds.{field}"), message))?;
+        file.request
+            .check()
+            .map_err(|(field, message)| invalid(&format!("request.{field}"), message))?;
+        file.load
+            .check()
+            .map_err(|(field, message)| invalid(&format!("load.{field}"), message))?;
+        if let Some(inference) = &file.start_kind {
+            inference
+                .check()
+                .map_err(|(field, message)| invalid(&format!("start_kind.{field}"), message))?;
+        }
 
         let mut scenario = Self {
             name: file.name,
@@ -492,6 +516,9 @@ impl Scenario {
             work: file.work,
             configurations,
             thresholds: file.thresholds,
+            request: file.request,
+            load: file.load,
+            start_kind: file.start_kind,
             source: path.clone(),
         };
 
