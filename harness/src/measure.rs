@@ -145,6 +145,12 @@ pub fn measure(
     reports::write_artifacts(dir, &summary, &result, &reports::export::all())?;
     print!("{}", reports::terminal::render(&summary));
     println!("results      {}", dir.display());
+    if let Some(failure) = &result.schedule_failure {
+        anyhow::bail!(
+            "the run stopped early: {failure}; the partial results are in {}",
+            dir.display()
+        );
+    }
     Ok(summary)
 }
 

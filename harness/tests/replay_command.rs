@@ -248,3 +248,50 @@ fn replay_without_a_target_says_how_to_give_one() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn a_trace_that_breaks_mid_run_ends_it_with_an_error_and_partial_results() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4,000 invocations over 10 trace minutes (310 KB), replayed 60× faster: the run reads
+    // the trace again minute by minute, so most of it is still unread after 2 s.
+    let name = |i: u32| format!("function-{}-{}", i % 2, "x".repeat(60));
+    let rows: String = (0..4000)
+        .map(|i| format!("{},{}\n", i * 150, name(i)))
+        .collect();
+    let trace = dir.path().join("calls.csv");
+    std::fs::write(&trace, format!("timestamp_ms,function\n{rows}")).unwrap();
+    std::fs::write(
+        dir.path().join("traced.toml"),
+        "name = \"traced\"\ntime_compression = 60.0\n[trace]\ninvocations = \"calls.csv\"\n",
+    )
+    .unwrap();
+    let target = format!("http://{}/fn/{{function}}", platform());
+    let child = Command::new(env!("CARGO_BIN_EXE_faasbench"))
+        .args([
+            "replay",
+            "traced.toml",
+            "--target",
+            &target,
+            "--run-id",
+            "broken",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    // Rewritten in place, longer than before: the run reads on into rows that are not rows.
+    std::fs::write(&trace, "twelve o'clock,alpha\n".repeat(40_000)).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the run stopped early") && stderr.contains("calls.csv"),
+        "{stderr}"
+    );
+    let partial = summary(dir.path(), "broken");
+    assert_eq!(partial["partial"], true);
+    let ok = partial["invocations"]["ok"].as_u64().unwrap();
+    assert!((500..4000).contains(&ok), "{}", partial["invocations"]);
+}

@@ -1,7 +1,8 @@
 //! The load generator as a measuring instrument, next to the references, in one run:
 //!
 //! - `throughput`: closed loop at full speed against a tiny hyper server (a child process),
-//!   alternating with `wrk` against the same server; invocations per second and their ratio.
+//!   alternating with `wrk` and with the plainest hyper client loop against the same server;
+//!   invocations per second and their ratios.
 //! - `pacing`: open loop, Poisson arrivals at 10,000/s against the tiny server; the pacer's
 //!   dispatch lag and CPU use, next to a tokio `sleep_until` pacer (what timer-driven load
 //!   generators do) on the same schedule; then both again with every core kept busy.
@@ -14,18 +15,19 @@
 //! Settings come from the environment: `INSTRUMENT_SECONDS` per round (default 10),
 //! `INSTRUMENT_ROUNDS` (default 3), `INSTRUMENT_CONNECTIONS` (default 64),
 //! `INSTRUMENT_RATE` for pacing (default 10000), `INSTRUMENT_INVOCATIONS` for memory
-//! (default 10,000,000) and `INSTRUMENT_MEMORY_RATE` (default 40000).
+//! (default 10,000,000), `INSTRUMENT_MEMORY_RATE` (default 40000) and
+//! `INSTRUMENT_MEMORY_CONNECTIONS` (default 256; 0 for no cap).
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -194,8 +196,10 @@ fn replay_watched(
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
+        // Stops the watcher also when the replay panics, so the scope can end.
+        let _stop_watching = StopOnDrop(&done);
         let replayed = scenario.clone();
-        let result = threads
+        threads
             .block_on(loadgen::replay(
                 Box::new(move || replayed.schedule()),
                 &target,
@@ -203,10 +207,16 @@ fn replay_watched(
                 StopSignal::new(),
                 progress.clone(),
             ))
-            .expect("the replay runs");
-        done.store(true, Ordering::Relaxed);
-        result
+            .expect("the replay runs")
     })
+}
+
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn ms(us: u64) -> f64 {
@@ -268,28 +278,103 @@ fn throughput(url: &str) {
         ..ReplayOptions::default()
     };
     let scenario = scenario("constant", 1000.0, seconds);
-    let mut ratios = Vec::new();
+    let mut to_wrk = Vec::new();
+    let mut to_hyper = Vec::new();
+    let mut hyper_to_wrk = Vec::new();
     for round in 1..=rounds {
         let Some(reference) = wrk(url, connections as u64, seconds, cores) else {
             println!("wrk is not installed (apt-get install wrk): no reference");
             return;
         };
+        let hyper = bare_hyper(url, connections, workers, seconds);
         let result = replay(&scenario, url, &options);
         let ours = result.recorder.ok() as f64 / result.elapsed.as_secs_f64();
         let errors = result.recorder.error_count();
-        let ratio = ours / reference;
-        ratios.push(ratio);
+        to_wrk.push(ours / reference);
+        to_hyper.push(ours / hyper);
+        hyper_to_wrk.push(hyper / reference);
         println!(
-            "round {round}: loadgen {ours:>9.0}/s ({errors} errors) · wrk {reference:>9.0}/s · ratio {ratio:.3}"
+            "round {round}: loadgen {ours:>7.0}/s ({errors} errors) · wrk {reference:>7.0}/s · bare hyper client {hyper:>7.0}/s · loadgen ÷ wrk {:.3}",
+            ours / reference
         );
     }
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "throughput ratio loadgen ÷ wrk: median {:.3} (min {:.3}, max {:.3})",
-        ratios[ratios.len() / 2],
-        ratios[0],
-        ratios[ratios.len() - 1]
-    );
+    println!("median of {rounds} rounds (min–max):");
+    for (label, ratios) in [
+        ("loadgen ÷ wrk", &mut to_wrk),
+        ("bare hyper client ÷ wrk", &mut hyper_to_wrk),
+        ("loadgen ÷ bare hyper client", &mut to_hyper),
+    ] {
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "  {label:<28} {:.3} ({:.3}–{:.3})",
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1]
+        );
+    }
+}
+
+/// Responses per second of the plainest hyper 1.x client: `connections` HTTP/1.1 connections
+/// over `threads` single-threaded runtimes, each sending the next POST when the last answer
+/// is read, recording nothing. It is the ceiling for a client built on hyper.
+fn bare_hyper(url: &str, connections: usize, threads: usize, seconds: u64) -> f64 {
+    let uri: hyper::Uri = url.replace("{function}", "f").parse().expect("valid url");
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let answered = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for thread in 0..threads {
+            let share = connections / threads + usize::from(thread < connections % threads);
+            let (uri, answered) = (uri.clone(), answered.clone());
+            scope.spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&runtime, async move {
+                    let loops: Vec<_> = (0..share)
+                        .map(|_| {
+                            tokio::task::spawn_local(bare_hyper_connection(uri.clone(), until))
+                        })
+                        .collect();
+                    for handle in loops {
+                        let count = handle.await.expect("connection loop");
+                        answered.fetch_add(count, Ordering::Relaxed);
+                    }
+                });
+            });
+        }
+    });
+    answered.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bare_hyper_connection(uri: hyper::Uri, until: Instant) -> u64 {
+    let authority = uri.authority().expect("an address").clone();
+    let stream = tokio::net::TcpStream::connect(authority.as_str())
+        .await
+        .expect("the server accepts");
+    let _ = stream.set_nodelay(true);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::task::spawn_local(connection);
+    let host = hyper::header::HeaderValue::from_str(authority.as_str()).expect("host header");
+    let mut answered = 0;
+    while Instant::now() < until {
+        let request = Request::post(uri.path())
+            .header(hyper::header::HOST, host.clone())
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let Ok(response) = sender.send_request(request).await else {
+            break;
+        };
+        if response.into_body().collect().await.is_err() {
+            break;
+        }
+        answered += 1;
+    }
+    answered
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,7 +542,16 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, so that the master stops its workers too; SIGKILL if it takes longer than 5 s.
     fn drop(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -540,9 +634,26 @@ fn memory(url: &str) {
     println!(
         "\n== memory: {invocations} invocations, open loop at {rate}/s ({seconds} s), interval log written; RSS of the load generator's process"
     );
+    // Without a cap, the first second's connection openings pile up to the in-flight bound,
+    // and every connection opened stays in the pool: memory then follows the connections.
+    let connections = match setting("INSTRUMENT_MEMORY_CONNECTIONS", 256) {
+        0 => None,
+        cap => Some(cap as usize),
+    };
+    println!(
+        "connections: {}",
+        connections.map_or(
+            "no cap (one per request in flight)".to_owned(),
+            |cap| format!("at most {cap}")
+        )
+    );
     let dir = tempfile::tempdir().expect("temporary directory");
     let options = ReplayOptions {
         interval_dir: Some(dir.path().to_owned()),
+        request: RequestSpec {
+            connections,
+            ..RequestSpec::default()
+        },
         ..ReplayOptions::default()
     };
     println!("before the run: {:.1} MiB", resident_mib());
@@ -565,13 +676,15 @@ fn memory(url: &str) {
         },
     );
     println!(
-        "after the run: {:.1} MiB · {} ok · {} errors · {} dropped · {:.0}/s · rate held: {:?}",
+        "after the run: {:.1} MiB · {} ok · {} errors · {} dropped · {:.0}/s · rate held: {:?} · {} connections opened, {} open at most",
         resident_mib(),
         result.recorder.ok(),
         result.recorder.error_count(),
         result.recorder.dropped(),
         result.recorder.finished() as f64 / result.elapsed.as_secs_f64(),
-        result.rate_held()
+        result.rate_held(),
+        result.connections.opened,
+        result.connections.peak
     );
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
         let peak = samples.iter().copied().fold(f64::MIN, f64::max);

@@ -329,9 +329,6 @@ pub async fn replay(
     }
     let elapsed = origin.elapsed();
 
-    if let Some(failure) = &failure {
-        warnings.push(failure.clone());
-    }
     if let Err(err) = intervals.finish() {
         warnings.push(format!("interval series: {err}"));
     }
@@ -356,6 +353,7 @@ pub async fn replay(
         not_sent,
         connections,
         stopped_early: stop.is_stopped() || failure.is_some(),
+        schedule_failure: failure,
         recorder,
         pacing,
         warnings,

@@ -65,6 +65,9 @@ pub struct RunResult {
     pub connections: Connections,
     /// True when the run ended before the end of its schedule: stopped, or its trace failed.
     pub stopped_early: bool,
+    /// Why the schedule could not be read to its end (a trace that changed or broke while
+    /// the run read it); the run stopped there.
+    pub schedule_failure: Option<String>,
     pub recorder: Recorder,
     /// The pacer's accuracy and cost (open loop).
     pub pacing: Option<Pacing>,

@@ -67,6 +67,7 @@ fn run() -> RunResult {
         not_sent: 2,
         connections: loadgen::Connections::default(),
         stopped_early: true,
+        schedule_failure: None,
         recorder,
         pacing: None,
         warnings: vec![],
