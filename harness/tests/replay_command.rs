@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,17 @@ fn faasbench(args: &[&str], dir: &Path) -> Output {
         .expect("faasbench runs")
 }
 
+/// Starts `faasbench replay` with its output captured, without waiting for it.
+fn replay_in_background(scenario: &str, target: &str, run_id: &str, dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_faasbench"))
+        .args(["replay", scenario, "--target", target, "--run-id", run_id])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("faasbench starts")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -165,20 +176,7 @@ fn ctrl_c_stops_the_replay_and_writes_partial_results() {
     let long = SCENARIO.replace("duration = \"2s\"", "duration = \"60s\"");
     std::fs::write(dir.path().join("long.toml"), long).unwrap();
     let target = format!("http://{}/fn/{{function}}", platform());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faasbench"))
-        .args([
-            "replay",
-            "long.toml",
-            "--target",
-            &target,
-            "--run-id",
-            "cut",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = replay_in_background("long.toml", &target, "cut", dir.path());
     std::thread::sleep(Duration::from_millis(2500));
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -266,20 +264,7 @@ fn a_trace_that_breaks_mid_run_ends_it_with_an_error_and_partial_results() {
     )
     .unwrap();
     let target = format!("http://{}/fn/{{function}}", platform());
-    let child = Command::new(env!("CARGO_BIN_EXE_faasbench"))
-        .args([
-            "replay",
-            "traced.toml",
-            "--target",
-            &target,
-            "--run-id",
-            "broken",
-        ])
-        .current_dir(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = replay_in_background("traced.toml", &target, "broken", dir.path());
     std::thread::sleep(Duration::from_secs(2));
     // Rewritten in place, longer than before: the run reads on into rows that are not rows.
     std::fs::write(&trace, "twelve o'clock,alpha\n".repeat(40_000)).unwrap();

@@ -236,6 +236,21 @@ fn lag_line(histogram: &Histogram<u64>) -> String {
 // ---------------------------------------------------------------------------------------------
 // Throughput: closed loop against wrk.
 
+/// Closed loop at full speed: `connections` requests in flight, one per connection.
+fn max_throughput(connections: usize, workers: usize) -> ReplayOptions {
+    ReplayOptions {
+        workers,
+        load: LoadSpec::MaxThroughput {
+            concurrency: connections,
+        },
+        request: RequestSpec {
+            connections: Some(connections),
+            ..RequestSpec::default()
+        },
+        ..ReplayOptions::default()
+    }
+}
+
 /// Requests per second `wrk` reached, POSTing like the load generator does.
 fn wrk(url: &str, connections: u64, seconds: u64, threads: usize) -> Option<f64> {
     let script = std::env::temp_dir().join("faasbench-instrument-post.lua");
@@ -266,17 +281,7 @@ fn throughput(url: &str) {
     println!(
         "\n== throughput: closed loop, {connections} connections, {workers} threads, {seconds} s rounds, tiny hyper server"
     );
-    let options = ReplayOptions {
-        workers,
-        load: LoadSpec::MaxThroughput {
-            concurrency: connections,
-        },
-        request: RequestSpec {
-            connections: Some(connections),
-            ..RequestSpec::default()
-        },
-        ..ReplayOptions::default()
-    };
+    let options = max_throughput(connections, workers);
     let scenario = scenario("constant", 1000.0, seconds);
     let mut to_wrk = Vec::new();
     let mut to_hyper = Vec::new();
@@ -585,17 +590,7 @@ fn nginx() {
     );
     let connections = setting("INSTRUMENT_CONNECTIONS", 64) as usize;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let closed = ReplayOptions {
-        workers,
-        load: LoadSpec::MaxThroughput {
-            concurrency: connections,
-        },
-        request: RequestSpec {
-            connections: Some(connections),
-            ..RequestSpec::default()
-        },
-        ..ReplayOptions::default()
-    };
+    let closed = max_throughput(connections, workers);
     let result = replay(&scenario("constant", 1000.0, seconds), &url, &closed);
     let ours = result.recorder.ok() as f64 / result.elapsed.as_secs_f64();
     match wrk(&url, connections as u64, seconds, workers) {

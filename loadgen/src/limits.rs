@@ -1,7 +1,7 @@
 //! The open-file limit: every connection is a file descriptor, and an open loop against a
 //! slow platform holds up to its in-flight bound of them.
 
-use scenarios::{HttpProtocol, LoadSpec};
+use scenarios::HttpProtocol;
 
 use crate::ReplayOptions;
 
@@ -15,11 +15,7 @@ pub(crate) fn raise_open_files(options: &ReplayOptions, workers: usize) -> Resul
         + match (options.request.protocol, options.request.connections) {
             (_, Some(connections)) => connections as u64,
             (HttpProtocol::H2c, None) => workers as u64,
-            (HttpProtocol::Http1, None) => match options.load {
-                LoadSpec::Open { max_in_flight, .. } => max_in_flight as u64,
-                LoadSpec::Closed { users, .. } => users as u64,
-                LoadSpec::MaxThroughput { concurrency } => concurrency as u64,
-            },
+            (HttpProtocol::Http1, None) => options.load.max_in_flight() as u64,
         };
     let mut limit = libc::rlimit {
         rlim_cur: 0,

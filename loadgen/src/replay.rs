@@ -165,13 +165,11 @@ pub async fn replay(
         &options.request,
         options.start_inference.as_ref(),
     )?);
-    let workers = match options.load {
-        LoadSpec::Open { .. } => options.workers,
-        LoadSpec::Closed { users, .. } => options.workers.min(users),
-        LoadSpec::MaxThroughput { concurrency } => options.workers.min(concurrency),
-    }
-    .min(options.request.connections.unwrap_or(usize::MAX))
-    .max(1);
+    let workers = options
+        .workers
+        .min(options.load.max_in_flight())
+        .min(options.request.connections.unwrap_or(usize::MAX))
+        .max(1);
     let mut warnings = Vec::new();
     if let Err(message) = crate::limits::raise_open_files(options, workers) {
         warnings.push(message);
@@ -229,8 +227,8 @@ pub async fn replay(
     let mut pacing = None;
     let mut not_sent = 0;
     let failure;
-    let outputs = match options.load {
-        LoadSpec::Open { max_in_flight, .. } => {
+    let outputs = match options.load.users() {
+        None => {
             let mut senders = Vec::new();
             let mut tasks = Vec::new();
             for index in 0..workers {
@@ -245,7 +243,7 @@ pub async fn replay(
             let (report_sender, report) = oneshot::channel();
             let settings = PacerSettings {
                 origin,
-                max_in_flight: max_in_flight as u64,
+                max_in_flight: options.load.max_in_flight() as u64,
                 realtime: options.realtime,
             };
             let pacer_stop = stop.clone();
@@ -283,7 +281,7 @@ pub async fn replay(
             });
             outputs
         }
-        LoadSpec::Closed { users, think_time } => {
+        Some((users, think_time)) => {
             drop(schedule);
             let feed = Arc::new(Feed::new(schedules));
             let outputs = closed_loop(
@@ -291,23 +289,6 @@ pub async fn replay(
                 workers,
                 users,
                 think_time,
-                origin + planned,
-                &stop,
-                &feed,
-                client,
-            )
-            .await?;
-            failure = feed.failure();
-            outputs
-        }
-        LoadSpec::MaxThroughput { concurrency } => {
-            drop(schedule);
-            let feed = Arc::new(Feed::new(schedules));
-            let outputs = closed_loop(
-                &context,
-                workers,
-                concurrency,
-                Duration::ZERO,
                 origin + planned,
                 &stop,
                 &feed,

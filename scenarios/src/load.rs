@@ -83,6 +83,25 @@ impl LoadSpec {
         }
     }
 
+    /// The most invocations in flight at once: the open loop's bound, or the users.
+    pub fn max_in_flight(&self) -> usize {
+        match self {
+            Self::Open { max_in_flight, .. } => *max_in_flight,
+            Self::Closed { users, .. } => *users,
+            Self::MaxThroughput { concurrency } => *concurrency,
+        }
+    }
+
+    /// The users of a closed loop and their think time (none at max throughput); `None` for
+    /// the open loop.
+    pub fn users(&self) -> Option<(usize, Duration)> {
+        match self {
+            Self::Open { .. } => None,
+            Self::Closed { users, think_time } => Some((*users, *think_time)),
+            Self::MaxThroughput { concurrency } => Some((*concurrency, Duration::ZERO)),
+        }
+    }
+
     /// Checks the values; on error, the key (under `load.`) and why.
     pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
         match self {
