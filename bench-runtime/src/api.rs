@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use std::io::Write as _;
 
@@ -41,7 +41,7 @@ pub(crate) async fn route(
             )
         } else {
             match method {
-                Method::PUT => deploy(&runtime, name, request).await,
+                Method::PUT => deploy(runtime.clone(), name, request).await,
                 Method::GET => match runtime.function_config(name) {
                     Some(config) => json_response(StatusCode::OK, describe(&runtime, &config)),
                     None => text(StatusCode::NOT_FOUND, format!("unknown function `{name}`")),
@@ -91,30 +91,66 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.contains('/')
 }
 
+/// How much of a body over the limit is read and thrown away before the 413 is sent, so that
+/// the client, still sending, gets the answer instead of a connection reset (closing a socket
+/// with unread data in it resets the connection). Beyond this the connection is closed after
+/// the answer.
+const DRAIN_BYTES: u64 = 64 << 20;
+
 /// Reads a request body of at most `limit` bytes, or the response that refuses it.
 async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, ApiResponse> {
-    let too_large = || {
-        text(
+    let too_large = |close: bool| {
+        let mut response = text(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("request body exceeds the limit of {limit} bytes"),
-        )
+        );
+        if close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     };
-    let declared = request
-        .headers()
+    let headers = request.headers();
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
+    let limit_u64 = u64::try_from(limit).unwrap_or(u64::MAX);
+    if let Some(length) = declared.filter(|&length| length > limit_u64) {
+        // A client waiting for `100 Continue` has sent nothing yet: refuse before it does.
+        let waits = headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        if waits || length > DRAIN_BYTES {
+            return Err(too_large(true));
+        }
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(err) => Err(text(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read the request body: {err}"),
-        )),
+    let mut body = request.into_body();
+    let mut kept = Vec::with_capacity(declared.map_or(0, |length| length.min(limit_u64) as usize));
+    let mut seen: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|err| {
+            text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {err}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len() as u64);
+        if seen > DRAIN_BYTES {
+            return Err(too_large(true));
+        }
+        if seen <= limit_u64 {
+            kept.extend_from_slice(&data);
+        }
     }
+    if seen > limit_u64 {
+        return Err(too_large(false));
+    }
+    Ok(Bytes::from(kept))
 }
 
 async fn invoke(runtime: &Runtime, name: &str, request: Request<Incoming>) -> ApiResponse {
@@ -159,8 +195,9 @@ async fn invoke(runtime: &Runtime, name: &str, request: Request<Incoming>) -> Ap
 }
 
 /// `PUT /functions/{name}`: the body is the module (WebAssembly binary or text) unless the
-/// `guest` parameter names a built-in guest; the other settings are query parameters.
-async fn deploy(runtime: &Runtime, name: &str, request: Request<Incoming>) -> ApiResponse {
+/// `guest` parameter names a built-in guest; the other settings are query parameters. The
+/// module is compiled on a blocking thread, not on the threads that serve requests.
+async fn deploy(runtime: Arc<Runtime>, name: &str, request: Request<Incoming>) -> ApiResponse {
     let query = request.uri().query().unwrap_or("").to_owned();
     let body = match read_body(request, runtime.config().max_body_bytes).await {
         Ok(body) => body,
@@ -170,16 +207,26 @@ async fn deploy(runtime: &Runtime, name: &str, request: Request<Incoming>) -> Ap
         Ok(config) => config,
         Err(message) => return text(StatusCode::BAD_REQUEST, message),
     };
-    match runtime.deploy(config.clone()) {
-        Ok(replaced) => {
+    let deploying = runtime.clone();
+    let deployed = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || deploying.deploy(config)
+    })
+    .await;
+    match deployed {
+        Ok(Ok(replaced)) => {
             let status = if replaced {
                 StatusCode::OK
             } else {
                 StatusCode::CREATED
             };
-            json_response(status, describe(runtime, &config))
+            json_response(status, describe(&runtime, &config))
         }
-        Err(err) => text(StatusCode::BAD_REQUEST, err.to_string()),
+        Ok(Err(err)) => text(StatusCode::BAD_REQUEST, err.to_string()),
+        Err(err) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("deploying `{name}` did not finish: {err}"),
+        ),
     }
 }
 
@@ -288,6 +335,7 @@ const X_FAAS_EXEC_US: HeaderName = HeaderName::from_static("x-faas-exec-us");
 const X_FAAS_BILLED_MS: HeaderName = HeaderName::from_static("x-faas-billed-ms");
 const X_FAAS_MEMORY_MB: HeaderName = HeaderName::from_static("x-faas-memory-mb");
 const X_FAAS_INSTANCE: HeaderName = HeaderName::from_static("x-faas-instance");
+const X_FAAS_DELAYED_BY_START: HeaderName = HeaderName::from_static("x-faas-delayed-by-start");
 
 /// Adds the `x-faas-*` measurement headers of the HTTP protocol. The numbers are written into
 /// one buffer and each header value is a slice of it: one allocation per response.
@@ -312,6 +360,10 @@ fn with_metering(mut response: ApiResponse, metering: &Metering) -> ApiResponse 
         X_FAAS_START,
         HeaderValue::from_static(metering.start.as_str()),
     );
+    // Sent only when it applies: the common warm answer stays as small as it was.
+    if metering.delayed_by_start {
+        headers.insert(X_FAAS_DELAYED_BY_START, HeaderValue::from_static("1"));
+    }
     let mut start = 0;
     for ((name, _), end) in numbers.into_iter().zip(ends) {
         // Decimal digits are always a valid header value.

@@ -1,5 +1,9 @@
 use crate::policy::KeepAliveConfig;
 
+/// Most compilations at once: tokio's blocking pool holds 512 threads, shared with the rest of
+/// the process.
+const MAX_COMPILE_THREADS: usize = 256;
+
 /// Settings of a [`Runtime`](crate::Runtime), with documented defaults.
 ///
 /// ```
@@ -38,6 +42,9 @@ pub struct RuntimeConfig {
     pub max_output_bytes: usize,
     /// Deepest nesting of `invoke` calls (function chains). Default 8.
     pub max_chain_depth: u32,
+    /// Compilations (cold starts, snapshot builds) running at once, each on a blocking thread
+    /// of its own, never on the threads that serve HTTP. Default: the number of cores.
+    pub compile_threads: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -53,6 +60,7 @@ impl Default for RuntimeConfig {
             max_body_bytes: 6 << 20,
             max_output_bytes: 6 << 20,
             max_chain_depth: 8,
+            compile_threads: std::thread::available_parallelism().map_or(2, usize::from),
         }
     }
 }
@@ -94,6 +102,12 @@ impl RuntimeConfig {
         self
     }
 
+    /// Sets [`RuntimeConfig::compile_threads`].
+    pub fn with_compile_threads(mut self, threads: usize) -> Self {
+        self.compile_threads = threads;
+        self
+    }
+
     /// Checks the settings; returns the offending field and why.
     pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
         if self.max_function_memory_mb == 0 || self.max_function_memory_mb > 4096 {
@@ -116,6 +130,15 @@ impl RuntimeConfig {
         }
         if self.capacity_mb == 0 {
             return Err(("capacity_mb", "must be at least 1".into()));
+        }
+        if !(1..=MAX_COMPILE_THREADS).contains(&self.compile_threads) {
+            return Err((
+                "compile_threads",
+                format!(
+                    "must be within 1..={MAX_COMPILE_THREADS}, found {}",
+                    self.compile_threads
+                ),
+            ));
         }
         if let KeepAliveConfig::HybridHistogram(hybrid) = &self.keep_alive {
             hybrid

@@ -12,6 +12,7 @@
 //! max_body_bytes = 6291456
 //! max_output_bytes = 6291456
 //! max_chain_depth = 8
+//! compile_threads = 2         # compilations at once (default: the number of cores)
 //!
 //! [keep_alive]
 //! policy = "fixed"            # none | fixed | hybrid-histogram | faascache
@@ -80,6 +81,7 @@ struct FileLayout {
     max_body_bytes: Option<usize>,
     max_output_bytes: Option<usize>,
     max_chain_depth: Option<u32>,
+    compile_threads: Option<usize>,
     #[serde(default)]
     keep_alive: KeepAliveConfig,
     #[serde(default)]
@@ -183,6 +185,7 @@ impl RuntimeFile {
             max_body_bytes: layout.max_body_bytes.unwrap_or(defaults.max_body_bytes),
             max_output_bytes: layout.max_output_bytes.unwrap_or(defaults.max_output_bytes),
             max_chain_depth: layout.max_chain_depth.unwrap_or(defaults.max_chain_depth),
+            compile_threads: layout.compile_threads.unwrap_or(defaults.compile_threads),
         };
         config
             .check()

@@ -8,6 +8,8 @@ use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Semaphore;
+
+use crate::claim::StartTracker;
 use wasmtime::{Engine, ExternType, FuncType, InstancePre, Linker, Module};
 
 use crate::abi::HostState;
@@ -51,9 +53,12 @@ pub(crate) struct Deployed {
     pub(crate) instrumented: Option<Instrumented>,
     snapshot: Mutex<SnapshotState>,
     /// One permit per invocation that may run at once.
-    pub(crate) permits: Semaphore,
+    pub(crate) permits: Arc<Semaphore>,
     /// Invocations waiting for a permit.
     pub(crate) waiting: AtomicU32,
+    /// Starts of new instances for invocations, for telling queued invocations whether they
+    /// waited behind one.
+    pub(crate) starts: StartTracker,
 }
 
 impl Deployed {
@@ -115,8 +120,9 @@ pub(crate) fn prepare(
     };
     Ok(Deployed {
         name: Arc::from(function.name.as_str()),
-        permits: Semaphore::new(function.max_instances as usize),
+        permits: Arc::new(Semaphore::new(function.max_instances as usize)),
         waiting: AtomicU32::new(0),
+        starts: StartTracker::default(),
         config: function,
         generation,
         original,

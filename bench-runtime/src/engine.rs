@@ -15,15 +15,17 @@ use crate::RuntimeConfig;
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// An engine for `config`: pooled instance slots with copy-on-write memory images, memory kept
-/// resident in freed slots, async support and epoch interruption.
-pub(crate) fn engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
+/// resident in freed slots, async support and epoch interruption. The allocator has
+/// `extra_slots` beyond the runtime's own, for instances unloaded but not dropped yet.
+pub(crate) fn engine(config: &RuntimeConfig, extra_slots: u32) -> wasmtime::Result<Engine> {
     let max_memory = u64::from(config.max_function_memory_mb) << 20;
+    let slots = config.instance_slots.saturating_add(extra_slots);
     let mut pooling = PoolingAllocationConfig::new();
     pooling
-        .total_core_instances(config.instance_slots)
-        .total_memories(config.instance_slots)
-        .total_tables(config.instance_slots)
-        .total_stacks(config.instance_slots)
+        .total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
+        .total_stacks(slots)
         .max_memory_size(max_memory as usize)
         .linear_memory_keep_resident((config.keep_resident_mb as usize) << 20);
     let mut wasm = wasmtime::Config::new();

@@ -55,25 +55,23 @@ fn failure(store: &Store<HostState>, err: &wasmtime::Error) -> GuestFailure {
 }
 
 impl FunctionInstance {
-    /// The `cold` start path: compile `wasm` with Cranelift, instantiate it, run `init` before
-    /// `deadline`. With `capture`, `wasm` is that instrumented module and the post-`init` state
-    /// is captured for a snapshot.
+    /// The `cold` start path after compilation: instantiate the freshly compiled `module`,
+    /// run `init` before `deadline`. With `capture`, `module` is that instrumented module and
+    /// the post-`init` state is captured for a snapshot.
     pub(crate) async fn cold(
         engine: &Engine,
         linker: &Linker<HostState>,
-        wasm: &[u8],
+        module: &Module,
         limits: InstanceLimits,
         id: u64,
         deadline: Instant,
         capture: Option<&Instrumented>,
     ) -> Result<(Self, Option<Result<Captured, String>>), GuestFailure> {
-        let module =
-            Module::new(engine, wasm).map_err(|err| GuestFailure::Trap(format!("{err:#}")))?;
         let mut store = new_store(engine, limits);
         store.data_mut().deadline = Some(deadline);
         store.set_epoch_deadline(1);
         let instance = linker
-            .instantiate_async(&mut store, &module)
+            .instantiate_async(&mut store, module)
             .await
             .map_err(|err| failure(&store, &err))?;
         let handle = Self::exports(&mut store, &instance)?;

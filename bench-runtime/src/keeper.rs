@@ -21,7 +21,7 @@ pub(crate) async fn run(runtime: Weak<Shared>, wake: Arc<Notify>) {
         };
         let now = shared.now();
         let (unloaded, starts, next) = shared.pools().tick(now);
-        drop(unloaded);
+        shared.discard(unloaded);
         shared.start_prewarms(starts);
         let sleep = next
             .map(|at| shared.real_duration(at.saturating_sub(now)))

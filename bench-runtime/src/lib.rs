@@ -99,6 +99,8 @@
 
 mod abi;
 mod api;
+mod claim;
+mod compile;
 mod config;
 mod config_file;
 mod deploy;
@@ -111,6 +113,7 @@ mod keeper;
 mod metering;
 pub mod policy;
 mod pool;
+mod reaper;
 mod runtime;
 mod server;
 mod snapshot;

@@ -48,12 +48,16 @@ pub struct Metering {
     pub memory_mb: u32,
     /// Id of the instance that served the invocation.
     pub instance: u64,
+    /// The invocation waited for an instance to start: its own (a cold or snapshot start), or,
+    /// while it waited in the queue, another invocation's of the same function. Its start kind
+    /// says how the instance that served it was started; this says whether a start delayed it.
+    pub delayed_by_start: bool,
 }
 
 /// Billed milliseconds for a start of `init_us` and an execution of `exec_us`: rounded up to
 /// whole milliseconds, at least one. Initialisation is billed as AWS Lambda does since 2025.
 pub fn billed_ms(init_us: u64, exec_us: u64) -> u64 {
-    (init_us + exec_us).div_ceil(1000).max(1)
+    init_us.saturating_add(exec_us).div_ceil(1000).max(1)
 }
 
 pub(crate) fn micros(duration: Duration) -> u64 {

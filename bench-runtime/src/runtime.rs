@@ -9,17 +9,20 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::{Notify, TryAcquireError};
+use tokio::sync::Notify;
 use wasmtime::{Engine, Linker, Module};
 
 use crate::abi::{self, HostState, InstanceLimits, Invoker};
+use crate::claim::Claim;
+use crate::compile::CompilePool;
 use crate::deploy::{self, Deployed, SnapshotState};
 use crate::engine::{self, EpochTicker};
 use crate::instance::{FunctionInstance, GuestFailure};
 use crate::metering::{self, Metering, StartKind, micros};
 use crate::policy::{Clock, FunctionTraits, ScaledClock};
-use crate::pool::{Acquired, Pools, PrewarmStart};
-use crate::snapshot::{self, Captured};
+use crate::pool::{Finished, Pools, PrewarmStart};
+use crate::reaper::Reaper;
+use crate::snapshot::{self, Captured, Instrumented};
 use crate::stats::{FunctionStats, RuntimeStats};
 use crate::{DeployError, EngineError, FunctionConfig, InvokeError, RuntimeConfig};
 
@@ -38,12 +41,14 @@ pub(crate) struct Shared {
     config: RuntimeConfig,
     clock: ScaledClock,
     functions: RwLock<HashMap<String, Arc<Deployed>>>,
-    pools: Mutex<Pools>,
+    pools: Mutex<Pools<FunctionInstance>>,
     next_instance: AtomicU64,
     next_generation: AtomicU64,
     /// Wakes the keeper when keep-alive deadlines or pre-warms change.
     pub(crate) keeper_wake: Arc<Notify>,
     tokio: tokio::runtime::Handle,
+    compiler: CompilePool,
+    reaper: Reaper<FunctionInstance>,
     this: Weak<Shared>,
     _ticker: EpochTicker,
 }
@@ -81,10 +86,14 @@ impl Runtime {
                 "create the runtime inside a tokio runtime: its background tasks run there".into(),
             )
         })?;
-        let engine = engine::engine(&config).map_err(|err| EngineError(format!("{err:#}")))?;
+        let engine = engine::engine(&config, Reaper::<FunctionInstance>::SLOTS)
+            .map_err(|err| EngineError(format!("{err:#}")))?;
         let linker = abi::linker(&engine).map_err(|err| EngineError(format!("{err:#}")))?;
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|err| EngineError(format!("cannot start the epoch thread: {err}")))?;
+        let reaper = Reaper::start()
+            .map_err(|err| EngineError(format!("cannot start the reaper thread: {err}")))?;
+        let compiler = CompilePool::new(config.compile_threads, tokio.clone());
         let pools = Pools::new(
             config.keep_alive.build(),
             config.capacity_mb,
@@ -101,6 +110,8 @@ impl Runtime {
             next_generation: AtomicU64::new(1),
             keeper_wake: Arc::new(Notify::new()),
             tokio,
+            compiler,
+            reaper,
             this: this.clone(),
             _ticker: ticker,
         });
@@ -177,14 +188,23 @@ impl Runtime {
         let id = self.shared.next_instance.fetch_add(1, Ordering::Relaxed);
         let started = match kind {
             StartKind::Cold => {
-                let deadline = Instant::now() + deployed.config.timeout;
+                let begun = Instant::now();
+                let module = self
+                    .shared
+                    .compiler
+                    .compile(&self.shared.engine, OriginalModule(deployed.clone()))
+                    .await
+                    .map_err(|message| InvokeError::StartFailed {
+                        function: function.to_owned(),
+                        message,
+                    })?;
                 FunctionInstance::cold(
                     &self.shared.engine,
                     &self.shared.linker,
-                    &deployed.original,
+                    &module,
                     limits,
                     id,
-                    deadline,
+                    deadline_after(begun, deployed.config.timeout),
                     None,
                 )
                 .await
@@ -262,7 +282,10 @@ impl StartedInstance {
     /// Runs the instance's `handle` on `input`. A failed instance should be dropped.
     pub async fn invoke(&mut self, input: Bytes) -> Result<Vec<u8>, InvokeError> {
         let began = Instant::now();
-        let result = self.instance.handle(input, began + self.timeout, 0).await;
+        let result = self
+            .instance
+            .handle(input, deadline_after(began, self.timeout), 0)
+            .await;
         let metering = meter(
             self.kind,
             0,
@@ -270,6 +293,7 @@ impl StartedInstance {
             micros(began.elapsed()),
             self.memory_mb,
             self.id(),
+            false,
         );
         result.map_err(|failure| match failure {
             GuestFailure::Timeout => InvokeError::Timeout {
@@ -296,6 +320,79 @@ impl StartedInstance {
     }
 }
 
+/// `timeout` after `start`. Timeouts are checked at deploy (at most an hour), so this cannot
+/// overflow; it saturates rather than panic all the same.
+fn deadline_after(start: Instant, timeout: Duration) -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    start
+        .checked_add(timeout)
+        .or_else(|| start.checked_add(YEAR))
+        .unwrap_or(start)
+}
+
+/// The module a function's cold starts compile, owned for the compile pool.
+struct ColdModule(Arc<Deployed>);
+
+impl AsRef<[u8]> for ColdModule {
+    fn as_ref(&self) -> &[u8] {
+        self.0.cold_module()
+    }
+}
+
+/// The function's module as deployed, owned for the compile pool.
+struct OriginalModule(Arc<Deployed>);
+
+impl AsRef<[u8]> for OriginalModule {
+    fn as_ref(&self) -> &[u8] {
+        &self.0.original
+    }
+}
+
+/// The right to capture a function's snapshot, held by its first cold start. If that start
+/// does not get as far as the capture (it failed, or its caller left), the next cold start
+/// gets the right.
+struct CaptureTurn {
+    function: Arc<Deployed>,
+    captured: bool,
+}
+
+impl CaptureTurn {
+    /// The turn, when snapshots are possible for `function` and none was captured yet.
+    fn take(function: &Arc<Deployed>) -> Option<Self> {
+        function.instrumented.as_ref()?;
+        let mut state = function.snapshot();
+        if !matches!(*state, SnapshotState::Pending) {
+            return None;
+        }
+        *state = SnapshotState::Capturing;
+        Some(Self {
+            function: function.clone(),
+            captured: false,
+        })
+    }
+
+    fn instrumented(&self) -> Option<&Instrumented> {
+        self.function.instrumented.as_ref()
+    }
+
+    /// The capture happened: the snapshot build takes it from here.
+    fn done(mut self) {
+        self.captured = true;
+    }
+}
+
+impl Drop for CaptureTurn {
+    fn drop(&mut self) {
+        if self.captured {
+            return;
+        }
+        let mut state = self.function.snapshot();
+        if matches!(*state, SnapshotState::Capturing) {
+            *state = SnapshotState::Pending;
+        }
+    }
+}
+
 fn describe(failure: &GuestFailure, timeout: Duration) -> String {
     match failure {
         GuestFailure::Trap(message) => message.clone(),
@@ -313,7 +410,7 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn pools(&self) -> MutexGuard<'_, Pools> {
+    pub(crate) fn pools(&self) -> MutexGuard<'_, Pools<FunctionInstance>> {
         self.pools.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -323,6 +420,20 @@ impl Shared {
 
     pub(crate) fn real_duration(&self, policy: Duration) -> Duration {
         self.clock.real_duration(policy)
+    }
+
+    /// Hands unloaded instances to the reaper, which drops them off the response path.
+    pub(crate) fn discard(&self, instances: Vec<FunctionInstance>) {
+        if !instances.is_empty() {
+            self.reaper.discard(instances);
+        }
+    }
+
+    /// Wakes the keeper when the pools said a deadline moved earlier.
+    pub(crate) fn wake_keeper(&self, wake: bool) {
+        if wake {
+            self.keeper_wake.notify_one();
+        }
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Result<Arc<Deployed>, InvokeError> {
@@ -378,7 +489,7 @@ impl Shared {
             );
             (unloaded, pools.provision(&name))
         };
-        drop(unloaded);
+        self.discard(unloaded);
         self.start_prewarms(provisioned);
         Ok(previous.is_some())
     }
@@ -394,7 +505,7 @@ impl Shared {
         };
         removed.permits.close();
         let unloaded = self.pools().remove(name, self.clock.now());
-        drop(unloaded);
+        self.discard(unloaded);
         true
     }
 
@@ -415,7 +526,7 @@ impl Shared {
             .filter(|deployed| deployed.generation == start.generation);
         let started = match &deployed {
             Some(deployed) => {
-                let deadline = Instant::now() + deployed.config.timeout;
+                let deadline = deadline_after(Instant::now(), deployed.config.timeout);
                 self.start_new(deployed, deadline).await.ok()
             }
             None => None,
@@ -427,10 +538,8 @@ impl Shared {
         let (unloaded, wake) = self
             .pools()
             .prewarmed(&start, kind, instance, self.clock.now());
-        drop(unloaded);
-        if wake {
-            self.keeper_wake.notify_one();
-        }
+        self.discard(unloaded);
+        self.wake_keeper(wake);
     }
 
     /// A new instance: from the snapshot when it is ready, otherwise a cold start (which, the
@@ -453,58 +562,62 @@ impl Shared {
         }
         // The first cold start of a function captures its snapshot; later ones run the same
         // instrumented module without capturing.
-        let capture = function.instrumented.as_ref().filter(|_| {
-            let mut state = function.snapshot();
-            let first = matches!(*state, SnapshotState::Pending);
-            if first {
-                *state = SnapshotState::Capturing;
-            }
-            first
-        });
-        let started = FunctionInstance::cold(
+        let turn = CaptureTurn::take(function);
+        let module = self
+            .compiler
+            .compile(&self.engine, ColdModule(function.clone()))
+            .await
+            .map_err(GuestFailure::Trap)?;
+        let (instance, captured) = FunctionInstance::cold(
             &self.engine,
             &self.linker,
-            function.cold_module(),
+            &module,
             limits,
             id,
             deadline,
-            capture,
+            turn.as_ref().and_then(CaptureTurn::instrumented),
         )
-        .await;
-        let (instance, captured) = match started {
-            Ok(started) => started,
-            Err(failure) => {
-                if capture.is_some() {
-                    *function.snapshot() = SnapshotState::Pending;
-                }
-                return Err(failure);
-            }
-        };
+        .await?;
         let cost = begun.elapsed();
-        if let Some(captured) = captured {
+        if let (Some(turn), Some(captured)) = (turn, captured) {
+            turn.done();
             self.build_snapshot(function.clone(), captured);
         }
         Ok((instance, StartKind::Cold, cost))
     }
 
-    /// Builds and compiles the snapshot module off the invocation path.
+    /// Builds and compiles the snapshot module on the compile pool, copy-on-write image
+    /// included, so that the first snapshot start does not build it.
     fn build_snapshot(&self, function: Arc<Deployed>, captured: Result<Captured, String>) {
         let engine = self.engine.clone();
         let linker = self.linker.clone();
-        self.tokio.spawn_blocking(move || {
-            let built = captured.and_then(|captured| {
-                let wasm = snapshot::build(&function.original, &captured)?;
-                let module = Module::new(&engine, &wasm).map_err(|err| format!("{err:#}"))?;
-                let pre = linker
-                    .instantiate_pre(&module)
-                    .map_err(|err| format!("{err:#}"))?;
-                tracing::debug!(
-                    function = %function.name,
-                    bytes = captured.data_bytes(),
-                    "snapshot ready"
-                );
-                Ok(pre)
-            });
+        let compiler = self.compiler.clone();
+        self.tokio.spawn(async move {
+            let source = function.clone();
+            let built = compiler
+                .run(move || {
+                    let captured = captured?;
+                    // Captures come only from instances of the instrumented module.
+                    let instrumented = source.instrumented.as_ref().ok_or_else(|| {
+                        "the function has no instrumented module to build from".to_owned()
+                    })?;
+                    let wasm = snapshot::build(instrumented, &captured)?;
+                    let module = Module::new(&engine, &wasm).map_err(|err| format!("{err:#}"))?;
+                    module
+                        .initialize_copy_on_write_image()
+                        .map_err(|err| format!("{err:#}"))?;
+                    let pre = linker
+                        .instantiate_pre(&module)
+                        .map_err(|err| format!("{err:#}"))?;
+                    tracing::debug!(
+                        function = %source.name,
+                        bytes = captured.data_bytes(),
+                        "snapshot ready"
+                    );
+                    Ok(pre)
+                })
+                .await
+                .and_then(|built| built);
             *function.snapshot() = match built {
                 Ok(pre) => SnapshotState::Ready(Arc::new(pre)),
                 Err(reason) => {
@@ -523,43 +636,37 @@ impl Shared {
     ) -> Result<InvocationOutput, InvokeError> {
         let function = self.lookup(name)?;
         let arrived = Instant::now();
-        let (_slot, queue_us) = match function.permits.try_acquire() {
-            Ok(permit) => (permit, 0),
-            Err(TryAcquireError::Closed) => {
-                return Err(InvokeError::UnknownFunction(name.to_owned()));
-            }
-            Err(TryAcquireError::NoPermits) => {
-                let waiting = function.waiting.fetch_add(1, Ordering::Relaxed);
-                if waiting >= function.config.max_queue {
-                    function.waiting.fetch_sub(1, Ordering::Relaxed);
-                    return Err(self.reject_queue(&function, waiting));
-                }
-                let permit = function.permits.acquire().await;
-                function.waiting.fetch_sub(1, Ordering::Relaxed);
-                let permit = permit.map_err(|_| InvokeError::UnknownFunction(name.to_owned()))?;
-                (permit, micros(arrived.elapsed()))
-            }
-        };
-
-        let (acquired, evicted) = self.pools().acquire(name, self.clock.at(arrived));
-        drop(evicted);
+        // From here on the claim owns everything the invocation holds and gives it back on
+        // every path, also when this future is dropped.
+        let mut claim = Claim::admit(self, function.clone()).await?;
+        let queue_us = micros(arrived.elapsed());
         let memory_mb = function.config.memory_mb;
         let timeout = function.config.timeout;
-        let (mut instance, start, init_us) = match acquired {
-            Acquired::Warm(instance) => (instance, StartKind::Warm, 0),
-            Acquired::Start => match self.start_new(&function, Instant::now() + timeout).await {
+        let (start, init_us) = if claim.acquire(self.clock.at(arrived))? {
+            match self
+                .start_new(&function, deadline_after(Instant::now(), timeout))
+                .await
+            {
                 Ok((instance, kind, cost)) => {
-                    self.pools().started(name, kind, cost, self.clock.now());
-                    (instance, kind, micros(cost))
+                    claim.started(instance, kind, cost);
+                    (kind, micros(cost))
                 }
                 Err(failure) => {
                     let init_us = micros(arrived.elapsed()).saturating_sub(queue_us);
-                    self.pools().start_failed(name, memory_mb);
+                    claim.start_failed();
                     return Err(match failure {
                         GuestFailure::Timeout => InvokeError::Timeout {
                             function: name.to_owned(),
                             timeout,
-                            metering: meter(StartKind::Cold, init_us, queue_us, 0, memory_mb, 0),
+                            metering: meter(
+                                StartKind::Cold,
+                                init_us,
+                                queue_us,
+                                0,
+                                memory_mb,
+                                0,
+                                true,
+                            ),
                         },
                         GuestFailure::Trap(message) => InvokeError::StartFailed {
                             function: name.to_owned(),
@@ -567,86 +674,59 @@ impl Shared {
                         },
                     });
                 }
-            },
-            Acquired::NoCapacity => {
-                let mut pools = self.pools();
-                if let Some(counters) = pools.counters_mut(name) {
-                    counters.outcomes.rejected_capacity += 1;
-                }
-                let (live, slots) = pools.slots();
-                return Err(InvokeError::CapacityFull {
-                    function: name.to_owned(),
-                    needed_mb: memory_mb,
-                    used_mb: pools.used_mb(),
-                    capacity_mb: pools.capacity_mb(),
-                    live,
-                    slots,
-                    retry_after_s: 1,
-                });
             }
-            Acquired::Unknown => return Err(InvokeError::UnknownFunction(name.to_owned())),
+        } else {
+            (StartKind::Warm, 0)
         };
+        let delayed_by_start = start != StartKind::Warm || claim.waited_for_start();
+        let instance = claim.instance().ok_or_else(|| InvokeError::StartFailed {
+            function: name.to_owned(),
+            message: "the instance went away before the invocation ran".into(),
+        })?;
 
         let began = Instant::now();
-        let result = instance.handle(input, began + timeout, depth).await;
+        let result = instance
+            .handle(input, deadline_after(began, timeout), depth)
+            .await;
         let ended = Instant::now();
         let exec_us = micros(ended - began);
-        let metering = meter(start, init_us, queue_us, exec_us, memory_mb, instance.id());
-        let (kept, outcome) = match result {
-            Ok(output) => (Some(instance), Ok(InvocationOutput { output, metering })),
-            Err(failure) => {
-                drop(instance);
-                let error = match failure {
-                    GuestFailure::Timeout => InvokeError::Timeout {
-                        function: name.to_owned(),
-                        timeout,
-                        metering,
-                    },
-                    GuestFailure::Trap(message) => InvokeError::Trap {
-                        function: name.to_owned(),
-                        message,
-                        metering,
-                    },
-                };
-                (None, Err(error))
-            }
+        let metering = meter(
+            start,
+            init_us,
+            queue_us,
+            exec_us,
+            memory_mb,
+            instance.id(),
+            delayed_by_start,
+        );
+        let (finished, outcome) = match result {
+            Ok(output) => (Finished::Ok, Ok(InvocationOutput { output, metering })),
+            Err(GuestFailure::Timeout) => (
+                Finished::TimedOut,
+                Err(InvokeError::Timeout {
+                    function: name.to_owned(),
+                    timeout,
+                    metering,
+                }),
+            ),
+            Err(GuestFailure::Trap(message)) => (
+                Finished::Trapped,
+                Err(InvokeError::Trap {
+                    function: name.to_owned(),
+                    message,
+                    metering,
+                }),
+            ),
         };
-        let (unloaded, wake) = {
-            let mut pools = self.pools();
-            if let Some(counters) = pools.counters_mut(name) {
-                counters.exec_us += exec_us;
-                match &outcome {
-                    Ok(_) => counters.outcomes.ok += 1,
-                    Err(InvokeError::Timeout { .. }) => counters.outcomes.timed_out += 1,
-                    Err(_) => counters.outcomes.trapped += 1,
-                }
-            }
-            // Back in the pool before the slot is released, so a waiter finds it warm.
-            pools.release(
-                name,
-                function.generation,
-                memory_mb,
-                kept,
-                self.clock.at(ended),
-            )
-        };
-        drop(unloaded);
-        if wake {
-            self.keeper_wake.notify_one();
-        }
+        claim.finish(finished, exec_us, self.clock.at(ended));
         outcome
     }
 
-    fn reject_queue(&self, function: &Deployed, waiting: u32) -> InvokeError {
-        let mut pools = self.pools();
-        let counters = pools.counters_mut(&function.name);
-        let mean_exec_us = counters.as_ref().map_or(0, |c| c.mean_exec_us());
-        if let Some(counters) = counters {
-            counters.outcomes.rejected_queue += 1;
-        }
+    pub(crate) fn reject_queue(&self, function: &Deployed, waiting: u32) -> InvokeError {
+        let mean_exec_us = self.pools().rejected_queue(&function.name);
         // Time for the queue ahead to drain through all instances, at least a second.
-        let drain_us =
-            mean_exec_us * u64::from(waiting + 1) / u64::from(function.config.max_instances);
+        let drain_us = mean_exec_us.saturating_mul(u64::from(waiting).saturating_add(1))
+            / u64::from(function.config.max_instances.max(1));
         InvokeError::QueueFull {
             function: function.name.to_string(),
             max_instances: function.config.max_instances,
@@ -698,6 +778,7 @@ fn meter(
     exec_us: u64,
     memory_mb: u32,
     instance: u64,
+    delayed_by_start: bool,
 ) -> Metering {
     Metering {
         start,
@@ -707,6 +788,7 @@ fn meter(
         billed_ms: metering::billed_ms(init_us, exec_us),
         memory_mb,
         instance,
+        delayed_by_start,
     }
 }
 

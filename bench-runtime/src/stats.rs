@@ -19,12 +19,16 @@ pub struct Evictions {
     pub discarded: u64,
     /// Discarded after a trap or a timeout.
     pub failed: u64,
+    /// Discarded because the invocation running on it was cancelled: its caller left.
+    pub cancelled: u64,
+    /// Idle, or busy with the old code, when the function was redeployed or removed.
+    pub replaced: u64,
 }
 
 impl Evictions {
     /// All unloads.
     pub fn total(&self) -> u64 {
-        self.expired + self.pressure + self.discarded + self.failed
+        self.expired + self.pressure + self.discarded + self.failed + self.cancelled + self.replaced
     }
 }
 
@@ -40,6 +44,9 @@ pub struct Outcomes {
     pub rejected_queue: u64,
     /// Refused with 429: no memory and nothing idle to evict.
     pub rejected_capacity: u64,
+    /// Cut short because the caller left (hung up, reset its stream, or timed out as the
+    /// caller of a chain) while the invocation waited for its instance to start or ran.
+    pub cancelled: u64,
 }
 
 /// Counts by start kind.
@@ -73,6 +80,8 @@ pub(crate) struct FunctionCounters {
     pub(crate) idle_mb_seconds: f64,
     /// Guest execution time of finished invocations, µs.
     pub(crate) exec_us: u64,
+    /// Times the function was deployed under its name.
+    pub(crate) deployments: u64,
 }
 
 impl FunctionCounters {
@@ -91,11 +100,15 @@ pub struct InstanceCounts {
     pub starting: u32,
 }
 
-/// The figures of one function.
+/// The figures of one function. Counters (starts, invocations, evictions, idle memory-time)
+/// run for the life of the runtime: a redeploy, or a removal and a later deploy under the same
+/// name, goes on from them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FunctionStats {
     pub name: String,
     pub memory_mb: u32,
+    /// Times the function was deployed (a redeploy under the same name counts).
+    pub deployments: u64,
     /// Invocations by how their instance started.
     pub starts: StartCounts,
     /// Instances started ahead of demand, by start path.
@@ -192,11 +205,18 @@ impl RuntimeStats {
                     ("start_failed", o.start_failed),
                     ("rejected_queue", o.rejected_queue),
                     ("rejected_capacity", o.rejected_capacity),
+                    ("cancelled", o.cancelled),
                 ]
                 .into_iter()
                 .map(|(outcome, n)| (format!(",outcome=\"{outcome}\""), n.to_string()))
                 .collect()
             }),
+        );
+        family(
+            "faas_deployments_total",
+            "counter",
+            "Times the function was deployed under its name.",
+            per_function(&|f| vec![(String::new(), f.deployments.to_string())]),
         );
         family(
             "faas_instances",
@@ -227,6 +247,8 @@ impl RuntimeStats {
                     ("pressure", e.pressure),
                     ("discarded", e.discarded),
                     ("failed", e.failed),
+                    ("cancelled", e.cancelled),
+                    ("replaced", e.replaced),
                 ]
                 .into_iter()
                 .map(|(reason, n)| (format!(",reason=\"{reason}\""), n.to_string()))
@@ -281,6 +303,7 @@ impl FunctionStats {
         Self {
             name: reading.function.to_string(),
             memory_mb: reading.memory_mb,
+            deployments: counters.deployments,
             starts: StartCounts::from_array(counters.starts),
             prewarm_starts: StartCounts::from_array(counters.prewarms),
             invocations: counters.outcomes,
@@ -314,6 +337,7 @@ mod tests {
             functions: vec![FunctionStats {
                 name: "echo".into(),
                 memory_mb: 128,
+                deployments: 1,
                 starts: StartCounts {
                     cold: 1,
                     snapshot: 2,

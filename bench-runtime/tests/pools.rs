@@ -341,7 +341,7 @@ async fn when_every_instance_slot_is_busy_a_new_start_gets_429() {
     let calls: Vec<_> = (0..32)
         .map(|_| {
             let runtime = runtime.clone();
-            tokio::spawn(async move { runtime.invoke("nap", "300".into()).await })
+            tokio::spawn(async move { runtime.invoke("nap", "3000".into()).await })
         })
         .collect();
     assert!(

@@ -2,24 +2,32 @@
 //! Keeping Serverless Computing Alive with Greedy-Dual Caching", ASPLOS 2021).
 //!
 //! Idle instances are a cache of started functions: nothing expires, and when memory runs out
-//! the runtime evicts the idle instance with the lowest priority. An instance's priority is set
-//! when it goes idle:
+//! the runtime evicts the idle instance with the lowest priority:
 //!
 //! ```text
 //! priority = clock + frequency × cost ÷ size
 //! ```
 //!
-//! - `frequency`: how many invocations of the function have arrived so far (a count);
-//! - `cost`: how long the function's most recent cold start took, in milliseconds (0 until
-//!   one was reported with `on_start`);
+//! - `frequency`: the invocations served by the function's instances that are still loaded.
+//!   Each instance counts its own hits; an instance that leaves memory takes its hits with it,
+//!   so once every instance of the function is gone the frequency is back to zero;
+//! - `cost`: how long the function's most recent start took, in milliseconds (0 until one was
+//!   reported) — what the next miss would cost;
 //! - `size`: the memory of one instance in MiB (0 or unknown counts as 1);
-//! - `clock`: starts at 0 and, at each eviction, rises to the evicted instance's priority if
-//!   that is higher.
+//! - `clock`: starts at 0 and, at each eviction under memory pressure, rises to the evicted
+//!   instance's priority if that is higher. It never goes back.
+//!
+//! The priority is computed at every access of the function — an idle instance reused, or a
+//! new one started — and every idle instance of the function takes it then: a function's
+//! instances are ranked together. An instance that goes idle keeps the priority of its
+//! function's last access; a pre-warmed instance gets the priority computed when it is
+//! loaded. This is how the authors' simulator (aFuerst/faascache-sim, `calc_priority` and
+//! `runActivation`) ranks containers; its clock may also fall, which this one does not.
 //!
 //! So the cheapest instances to lose are those of functions that are rarely called, start
 //! quickly or take much memory. The clock is what ages the cache: every eviction lifts the
-//! floor that instances going idle later start from, so an instance that has sat idle through
-//! many evictions is eventually outranked by fresh ones, however valuable its function.
+//! floor that later accesses start from, so an instance that has sat idle through many
+//! evictions is eventually outranked by fresh ones, however valuable its function.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -36,15 +44,18 @@ pub struct FaasCache {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct FunctionRecord {
     memory_mb: u32,
-    arrivals: u64,
     start_cost_ms: f64,
+    /// Hits of the function's loaded instances.
+    hits: u64,
+    /// Computed at the function's last access.
+    priority: f64,
 }
 
 impl FunctionRecord {
     /// frequency × cost ÷ size.
     fn value(&self) -> f64 {
         let size = f64::from(self.memory_mb.max(1));
-        self.arrivals as f64 * self.start_cost_ms / size
+        self.hits as f64 * self.start_cost_ms / size
     }
 }
 
@@ -54,9 +65,14 @@ impl FaasCache {
         Self::default()
     }
 
-    /// The Greedy-Dual clock: the priority floor of instances that go idle now.
+    /// The Greedy-Dual clock: the priority floor of accesses from now on.
     pub fn clock(&self) -> f64 {
         self.clock
+    }
+
+    /// The frequency term of `function`: hits of its loaded instances.
+    pub fn frequency(&self, function: &str) -> u64 {
+        self.functions.get(function).map_or(0, |record| record.hits)
     }
 }
 
@@ -77,34 +93,58 @@ impl KeepAlivePolicy for FaasCache {
         self.functions.remove(function);
     }
 
-    fn on_arrival(&mut self, function: &str, _now: PolicyTime) {
-        let record = self.functions.entry(function.to_owned()).or_default();
-        record.arrivals = record.arrivals.saturating_add(1);
-    }
+    fn on_arrival(&mut self, _function: &str, _now: PolicyTime) {}
 
-    fn on_start(&mut self, function: &str, cost: Duration, _now: PolicyTime) {
-        self.functions
-            .entry(function.to_owned())
-            .or_default()
-            .start_cost_ms = cost.as_secs_f64() * 1000.0;
+    fn on_access(
+        &mut self,
+        function: &str,
+        started: Option<Duration>,
+        _now: PolicyTime,
+    ) -> Option<f64> {
+        let record = self.functions.entry(function.to_owned()).or_default();
+        if let Some(cost) = started {
+            record.start_cost_ms = cost.as_secs_f64() * 1000.0;
+        }
+        record.hits = record.hits.saturating_add(1);
+        record.priority = self.clock + record.value();
+        Some(record.priority)
     }
 
     fn on_idle(&mut self, function: &str, _now: PolicyTime) -> IdlePlan {
-        let value = self
-            .functions
-            .get(function)
-            .map_or(0.0, FunctionRecord::value);
         IdlePlan {
             retention: Retention::UntilEvicted,
             prewarm: None,
-            priority: self.clock + value,
+            priority: self
+                .functions
+                .get(function)
+                .map_or(self.clock, |record| record.priority),
         }
     }
 
-    fn on_evicted(&mut self, _function: &str, priority: f64, _now: PolicyTime) {
+    fn priority(&self, function: &str, _now: PolicyTime) -> f64 {
+        self.clock
+            + self
+                .functions
+                .get(function)
+                .map_or(0.0, FunctionRecord::value)
+    }
+
+    fn on_unloaded(
+        &mut self,
+        function: &str,
+        hits: u64,
+        evicted_at: Option<f64>,
+        _now: PolicyTime,
+    ) {
+        if let Some(record) = self.functions.get_mut(function) {
+            record.hits = record.hits.saturating_sub(hits);
+        }
         // A NaN or infinite priority did not come from this policy; letting it in would freeze
         // every later priority.
-        if priority.is_finite() && priority > self.clock {
+        if let Some(priority) = evicted_at
+            && priority.is_finite()
+            && priority > self.clock
+        {
             self.clock = priority;
         }
     }
@@ -112,10 +152,11 @@ impl KeepAlivePolicy for FaasCache {
 
 #[cfg(test)]
 mod tests {
-    use super::super::KeepAliveConfig;
+    use super::super::{Clock, KeepAliveConfig, ManualClock};
     use super::*;
 
     const SEC: Duration = Duration::from_secs(1);
+    const MS: Duration = Duration::from_millis(1);
 
     fn deploy(policy: &mut FaasCache, function: &str, memory_mb: u32) {
         policy.register(
@@ -127,40 +168,89 @@ mod tests {
         );
     }
 
-    /// `arrivals` invocations of `function`, the first a cold start costing `cost`; returns the
-    /// plan of its instance when the last one finishes at `now`.
-    fn run(
+    /// One invocation as the pools report it: arrival, access (a start costing `start` or a
+    /// warm reuse), end. Returns the priority of the access and of the idle instance.
+    fn invocation(
         policy: &mut FaasCache,
         function: &str,
-        arrivals: u32,
-        cost: Duration,
-        now: PolicyTime,
-    ) -> IdlePlan {
-        for i in 0..arrivals {
-            policy.on_arrival(function, now);
-            if i == 0 {
-                policy.on_start(function, cost, now);
-            }
-        }
-        policy.on_idle(function, now)
+        start: Option<Duration>,
+        clock: &ManualClock,
+    ) -> (Option<f64>, f64) {
+        policy.on_arrival(function, clock.now());
+        let access = policy.on_access(function, start, clock.now());
+        clock.advance(10 * MS);
+        let idle = policy.on_idle(function, clock.now());
+        assert_eq!(idle.retention, Retention::UntilEvicted);
+        assert_eq!(idle.prewarm, None);
+        (access, idle.priority)
+    }
+
+    /// A sequence worked by hand: f is 128 MiB; sizes and costs are chosen so that every
+    /// figure is exact in binary floating point.
+    #[test]
+    fn a_hand_computed_sequence_of_accesses_evictions_and_unloads() {
+        let clock = ManualClock::new();
+        let mut policy = FaasCache::new();
+        deploy(&mut policy, "f", 128);
+        deploy(&mut policy, "g", 64);
+
+        // A cold start of 200 ms: frequency 1 → 0 + 1 × 200 ÷ 128.
+        assert_eq!(
+            invocation(&mut policy, "f", Some(200 * MS), &clock),
+            (Some(1.5625), 1.5625)
+        );
+        // Reused: frequency 2 → 3.125, which every idle instance of f takes.
+        clock.advance(SEC);
+        assert_eq!(
+            invocation(&mut policy, "f", None, &clock),
+            (Some(3.125), 3.125)
+        );
+        // A second instance started in 100 ms: the cost is the latest start's, frequency 3.
+        assert_eq!(
+            invocation(&mut policy, "f", Some(100 * MS), &clock),
+            (Some(2.34375), 2.34375)
+        );
+        assert_eq!(policy.frequency("f"), 3);
+
+        // g: 1 hit × 64 ms ÷ 64 MiB = 1, below f; pressure evicts g's instance first.
+        let (_, g) = invocation(&mut policy, "g", Some(64 * MS), &clock);
+        assert_eq!(g, 1.0);
+        policy.on_unloaded("g", 1, Some(g), clock.now());
+        assert_eq!((policy.clock(), policy.frequency("g")), (1.0, 0));
+
+        // Then f's first instance (2 hits) goes: f keeps the 1 hit of its second instance
+        // and the clock rises to the evicted priority.
+        policy.on_unloaded("f", 2, Some(2.34375), clock.now());
+        assert_eq!((policy.clock(), policy.frequency("f")), (2.34375, 1));
+        // The next access of f ranks from the new clock: 2.34375 + 2 × 100 ÷ 128.
+        assert_eq!(
+            invocation(&mut policy, "f", None, &clock),
+            (Some(3.90625), 3.90625)
+        );
+
+        // Once every instance of f has left memory, its frequency is gone.
+        policy.on_unloaded("f", 2, None, clock.now());
+        assert_eq!(policy.frequency("f"), 0);
+        assert_eq!(policy.priority("f", clock.now()), 2.34375);
+        // A new start counts from one hit again: 2.34375 + 1 × 100 ÷ 128.
+        assert_eq!(
+            invocation(&mut policy, "f", Some(100 * MS), &clock),
+            (Some(3.125), 3.125)
+        );
     }
 
     #[test]
-    fn idle_instances_stay_until_evicted() {
+    fn prewarmed_instances_are_ranked_on_the_priority_scale_not_by_time() {
+        let clock = ManualClock::new();
         let mut policy = FaasCache::new();
-        deploy(&mut policy, "f", 128);
-        let plan = run(&mut policy, "f", 1, Duration::from_millis(50), SEC);
-        assert_eq!(plan.retention, Retention::UntilEvicted);
-        assert_eq!(plan.prewarm, None);
-    }
-
-    #[test]
-    fn priority_is_frequency_times_cost_over_size() {
-        let mut policy = FaasCache::new();
-        deploy(&mut policy, "f", 128);
-        // 10 arrivals × 200 ms ÷ 128 MiB.
-        let plan = run(&mut policy, "f", 10, Duration::from_millis(200), SEC);
-        assert_eq!(plan.priority, 15.625);
+        deploy(&mut policy, "f", 100);
+        invocation(&mut policy, "f", Some(50 * MS), &clock);
+        policy.on_unloaded("other", 0, Some(31.25), clock.now());
+        clock.advance(1000 * SEC);
+        // clock 31.25 + 1 hit × 50 ms ÷ 100 MiB, whatever the time.
+        assert_eq!(policy.priority("f", clock.now()), 31.75);
+        // A function never invoked sits at the clock.
+        assert_eq!(policy.priority("unknown", clock.now()), 31.25);
     }
 
     #[test]
@@ -177,91 +267,68 @@ mod tests {
             ("large", (5, cost, 2048), (5, cost, 128)),
         ];
         for (what, low, high) in cases {
+            let clock = ManualClock::new();
             let mut policy = FaasCache::new();
             deploy(&mut policy, "low", low.2);
             deploy(&mut policy, "high", high.2);
-            let low_plan = run(&mut policy, "low", low.0, low.1, SEC);
-            let high_plan = run(&mut policy, "high", high.0, high.1, SEC);
+            let mut priorities = [0.0; 2];
+            for (slot, (name, (hits, cost, _))) in
+                [("low", low), ("high", high)].into_iter().enumerate()
+            {
+                invocation(&mut policy, name, Some(cost), &clock);
+                for _ in 1..hits {
+                    priorities[slot] = invocation(&mut policy, name, None, &clock).1;
+                }
+            }
             assert!(
-                low_plan.priority < high_plan.priority,
+                priorities[0] < priorities[1],
                 "{what}: {} should rank below {}",
-                low_plan.priority,
-                high_plan.priority
+                priorities[0],
+                priorities[1]
             );
         }
     }
 
     #[test]
-    fn evictions_raise_the_clock_so_fresh_idle_instances_outrank_old_ones() {
+    fn the_clock_never_goes_back_nor_takes_a_bogus_priority() {
         let mut policy = FaasCache::new();
-        deploy(&mut policy, "valuable", 128);
-        deploy(&mut policy, "cheap", 1024);
-        deploy(&mut policy, "other", 128);
-
-        let old = run(&mut policy, "valuable", 10, Duration::from_millis(200), SEC);
-        let other = run(&mut policy, "other", 40, Duration::from_millis(100), SEC);
-        assert_eq!(old.priority, 15.625);
-        assert_eq!(other.priority, 31.25);
-
-        // Memory pressure evicts the old instance, then another one ranked above it.
-        policy.on_evicted("valuable", old.priority, 2 * SEC);
-        assert_eq!(policy.clock(), 15.625);
-        policy.on_evicted("other", other.priority, 3 * SEC);
-        assert_eq!(policy.clock(), 31.25);
-
-        // Now an instance of a cheap function that goes idle outranks the valuable one that
-        // went idle before those evictions.
-        let fresh = run(&mut policy, "cheap", 1, Duration::from_millis(10), 4 * SEC);
-        assert!(fresh.priority > old.priority);
-        assert!(fresh.priority > other.priority);
-
-        // The clock never goes back.
-        policy.on_evicted("cheap", 1.0, 5 * SEC);
-        assert_eq!(policy.clock(), 31.25);
-        policy.on_evicted("cheap", f64::NAN, 5 * SEC);
-        policy.on_evicted("cheap", f64::INFINITY, 5 * SEC);
+        policy.on_unloaded("f", 0, Some(31.25), SEC);
+        policy.on_unloaded("f", 0, Some(1.0), SEC);
+        policy.on_unloaded("f", 0, Some(f64::NAN), SEC);
+        policy.on_unloaded("f", 0, Some(f64::INFINITY), SEC);
+        policy.on_unloaded("f", 0, None, SEC);
         assert_eq!(policy.clock(), 31.25);
     }
 
     #[test]
     fn zero_or_unknown_memory_counts_as_one_mib() {
+        let clock = ManualClock::new();
         let mut policy = FaasCache::new();
         deploy(&mut policy, "zero", 0);
-        let plan = run(&mut policy, "zero", 3, Duration::from_millis(20), SEC);
-        assert_eq!(plan.priority, 60.0);
-        // Never registered: the runtime still gets a finite priority.
-        let plan = run(&mut policy, "stranger", 3, Duration::from_millis(20), SEC);
-        assert_eq!(plan.priority, 60.0);
-    }
-
-    #[test]
-    fn a_function_with_no_reported_start_has_no_value_above_the_clock() {
-        let mut policy = FaasCache::new();
-        deploy(&mut policy, "f", 128);
-        policy.on_evicted("g", 4.5, SEC);
-        policy.on_arrival("f", SEC);
-        assert_eq!(policy.on_idle("f", SEC).priority, 4.5);
-    }
-
-    #[test]
-    fn the_cost_is_the_most_recent_start() {
-        let mut policy = FaasCache::new();
-        deploy(&mut policy, "f", 1);
-        policy.on_arrival("f", SEC);
-        policy.on_start("f", Duration::from_millis(300), SEC);
-        policy.on_start("f", Duration::from_millis(100), SEC);
-        assert_eq!(policy.on_idle("f", SEC).priority, 100.0);
+        assert_eq!(
+            invocation(&mut policy, "zero", Some(20 * MS), &clock).1,
+            20.0
+        );
+        // Never registered: still a finite priority.
+        assert_eq!(
+            invocation(&mut policy, "stranger", Some(20 * MS), &clock).1,
+            20.0
+        );
     }
 
     #[test]
     fn redeploy_keeps_history_and_removal_forgets_it() {
+        let clock = ManualClock::new();
         let mut policy = FaasCache::new();
         deploy(&mut policy, "f", 100);
-        run(&mut policy, "f", 4, Duration::from_millis(50), SEC);
+        invocation(&mut policy, "f", Some(50 * MS), &clock);
+        invocation(&mut policy, "f", None, &clock);
         deploy(&mut policy, "f", 200);
-        assert_eq!(policy.on_idle("f", SEC).priority, 1.0);
+        // 2 hits × 50 ms ÷ 200 MiB.
+        assert_eq!(policy.priority("f", clock.now()), 0.5);
         policy.unregister("f");
-        assert_eq!(policy.on_idle("f", SEC).priority, 0.0);
+        assert_eq!(policy.frequency("f"), 0);
+        assert_eq!(policy.priority("f", clock.now()), 0.0);
     }
 
     #[test]

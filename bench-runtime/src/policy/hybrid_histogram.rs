@@ -491,7 +491,14 @@ impl KeepAlivePolicy for HybridHistogram {
         history.in_flight = history.in_flight.saturating_add(1);
     }
 
-    fn on_start(&mut self, _function: &str, _cost: Duration, _now: PolicyTime) {}
+    fn on_access(
+        &mut self,
+        _function: &str,
+        _started: Option<Duration>,
+        _now: PolicyTime,
+    ) -> Option<f64> {
+        None
+    }
 
     fn on_idle(&mut self, function: &str, now: PolicyTime) -> IdlePlan {
         let Some(history) = self.functions.get_mut(function) else {
@@ -508,7 +515,18 @@ impl KeepAlivePolicy for HybridHistogram {
         history.windows.plan(now)
     }
 
-    fn on_evicted(&mut self, _function: &str, _priority: f64, _now: PolicyTime) {}
+    fn priority(&self, _function: &str, now: PolicyTime) -> f64 {
+        now.as_secs_f64()
+    }
+
+    fn on_unloaded(
+        &mut self,
+        _function: &str,
+        _hits: u64,
+        _evicted_at: Option<f64>,
+        _now: PolicyTime,
+    ) {
+    }
 }
 
 #[cfg(test)]

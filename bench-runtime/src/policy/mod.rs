@@ -76,11 +76,15 @@ pub struct IdlePlan {
 
 /// A keep-alive policy. One object serves all functions of a runtime.
 ///
-/// The runtime calls, for every invocation of a function: [`on_arrival`](Self::on_arrival)
-/// when it arrives; [`on_start`](Self::on_start) if a new instance had to be started for it;
-/// [`on_idle`](Self::on_idle) when its instance finishes. Under memory pressure it evicts the
-/// idle instance with the lowest [`IdlePlan::priority`] and reports it with
-/// [`on_evicted`](Self::on_evicted).
+/// The runtime (and the simulator, through the same pools) calls, for every invocation of a
+/// function: [`on_arrival`](Self::on_arrival) when it arrives; [`on_access`](Self::on_access)
+/// when an instance takes it on — an idle one, or one just started for it; and
+/// [`on_idle`](Self::on_idle) exactly once when it ends. `on_idle` is also called for arrivals
+/// that never got an instance (refused for capacity, their start failed, or their caller left
+/// first), so that a policy counting invocations in flight never loses one. Every instance
+/// that leaves memory — evicted under pressure, expired, discarded by the plan, failed,
+/// cancelled or replaced by a redeploy — is reported with [`on_unloaded`](Self::on_unloaded).
+/// Under memory pressure the idle instance with the lowest priority is evicted first.
 pub trait KeepAlivePolicy: Send {
     /// The policy's name as written in configuration (`none`, `fixed`, ...).
     fn name(&self) -> &'static str;
@@ -94,15 +98,29 @@ pub trait KeepAlivePolicy: Send {
     /// An invocation of `function` arrived at `now`.
     fn on_arrival(&mut self, function: &str, now: PolicyTime);
 
-    /// A new instance of `function` was started at `now`; starting it took `cost`.
-    fn on_start(&mut self, function: &str, cost: Duration, now: PolicyTime);
+    /// An instance of `function` took on an invocation at `now`: an idle one (`started` is
+    /// `None`), or a new one whose start took `started`. Returns the priority every idle
+    /// instance of the function takes from now on, for policies that re-rank a function's
+    /// instances on each access (Greedy-Dual does), or `None`.
+    fn on_access(
+        &mut self,
+        function: &str,
+        started: Option<Duration>,
+        now: PolicyTime,
+    ) -> Option<f64>;
 
-    /// An instance of `function` finished an invocation at `now` and is idle: keep it or not.
+    /// An invocation of `function` ended at `now`. Its instance, if it keeps one, is idle now:
+    /// the plan says for how long. The plan's pre-warm applies to the function either way.
     fn on_idle(&mut self, function: &str, now: PolicyTime) -> IdlePlan;
 
-    /// An idle instance of `function` whose plan had `priority` was evicted at `now` to make
-    /// room in memory.
-    fn on_evicted(&mut self, function: &str, priority: f64, now: PolicyTime);
+    /// The eviction priority of an instance of `function` that becomes idle at `now` without
+    /// having served an invocation: a pre-warmed or provisioned one.
+    fn priority(&self, function: &str, now: PolicyTime) -> f64;
+
+    /// An instance of `function` that had served `hits` invocations left memory at `now`.
+    /// `evicted_at` is its priority when it was evicted to make room for another instance,
+    /// `None` for every other way of leaving.
+    fn on_unloaded(&mut self, function: &str, hits: u64, evicted_at: Option<f64>, now: PolicyTime);
 }
 
 /// Which policy a runtime uses, with its settings. The `serde` form is the `[keep_alive]`

@@ -23,7 +23,14 @@ impl KeepAlivePolicy for NoKeepAlive {
 
     fn on_arrival(&mut self, _function: &str, _now: PolicyTime) {}
 
-    fn on_start(&mut self, _function: &str, _cost: Duration, _now: PolicyTime) {}
+    fn on_access(
+        &mut self,
+        _function: &str,
+        _started: Option<Duration>,
+        _now: PolicyTime,
+    ) -> Option<f64> {
+        None
+    }
 
     fn on_idle(&mut self, _function: &str, _now: PolicyTime) -> IdlePlan {
         IdlePlan {
@@ -33,7 +40,18 @@ impl KeepAlivePolicy for NoKeepAlive {
         }
     }
 
-    fn on_evicted(&mut self, _function: &str, _priority: f64, _now: PolicyTime) {}
+    fn priority(&self, _function: &str, _now: PolicyTime) -> f64 {
+        0.0
+    }
+
+    fn on_unloaded(
+        &mut self,
+        _function: &str,
+        _hits: u64,
+        _evicted_at: Option<f64>,
+        _now: PolicyTime,
+    ) {
+    }
 }
 
 #[cfg(test)]
