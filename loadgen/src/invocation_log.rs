@@ -6,14 +6,16 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::outcome::Outcome;
 
-/// Column names of the per-invocation CSV.
-pub const COLUMNS: [&str; 16] = [
+/// Column names of the per-invocation CSV. Missing figures are empty; `delayed_by_start` is
+/// 1 or 0 as in [`Outcome::delayed_by_start`], empty when that is unknown.
+pub const COLUMNS: [&str; 17] = [
     "scheduled_us",
     "function",
     "trigger",
     "result",
     "start",
     "start_inferred",
+    "delayed_by_start",
     "latency_us",
     "service_us",
     "send_lag_us",
@@ -63,6 +65,11 @@ impl InvocationLog {
             result,
             outcome.start.as_str().to_owned(),
             outcome.inferred.to_string(),
+            match outcome.delayed_by_start() {
+                Some(true) => "1".to_owned(),
+                Some(false) => "0".to_owned(),
+                None => String::new(),
+            },
             outcome.latency_us.to_string(),
             outcome.service_us.to_string(),
             optional(outcome.send_lag_us),
@@ -103,5 +110,62 @@ impl InvocationLog {
             Some(err) => Err(err),
             None => flushed.map_err(|err| err.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{ErrorKind, PlatformMetering, StartKind};
+    use scenarios::{FunctionId, Invocation, Trigger};
+
+    fn outcome(start: StartKind, delayed_by_start: Option<bool>) -> Outcome {
+        Outcome {
+            invocation: Invocation {
+                at_us: 0,
+                function: FunctionId(0),
+                trigger: Trigger::Http,
+                duration_us: None,
+                memory_mb: 128,
+            },
+            latency_us: 100,
+            service_us: 90,
+            send_lag_us: Some(10),
+            result: Ok(()),
+            start,
+            inferred: false,
+            metering: PlatformMetering {
+                delayed_by_start,
+                ..PlatformMetering::default()
+            },
+        }
+    }
+
+    #[test]
+    fn delayed_by_start_is_one_zero_or_empty_when_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("invocations.csv");
+        let log = InvocationLog::create(&path, vec!["f".into()]).unwrap();
+        log.write(&outcome(StartKind::Warm, Some(true)), Some(0));
+        log.write(&outcome(StartKind::Warm, Some(false)), Some(0));
+        log.write(&outcome(StartKind::Cold, None), Some(0));
+        log.write(&outcome(StartKind::Unknown, None), Some(0));
+        let mut dropped = outcome(StartKind::Unknown, None);
+        dropped.result = Err(ErrorKind::Dropped);
+        log.write(&dropped, None);
+        log.finish().unwrap();
+
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let column = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .position(|h| h == "delayed_by_start")
+            .unwrap();
+        let values: Vec<String> = reader
+            .records()
+            .map(|row| row.unwrap()[column].to_owned())
+            .collect();
+        assert_eq!(values, ["1", "0", "1", "", ""]);
     }
 }

@@ -26,10 +26,21 @@
 //! - **Every invocation ends in one bucket**: ok, an error by [`ErrorKind`], dropped (the
 //!   in-flight bound was reached when it was due), or not sent because the run was stopped;
 //!   [`RunResult::scheduled`] is their sum.
+//! - **Where the time went.** Per start kind, each successful invocation's latency is split
+//!   into [`LatencyComponent`]s: send lag + queue + init + exec + remainder, the middle three
+//!   as the platform reports them (`x-faas-queue-us`, `x-faas-init-us`, `x-faas-exec-us`),
+//!   the remainder what is left of the service time (network and platform overhead). A warm
+//!   invocation that waited in the queue while another instance started shows it there.
 //! - **Start kinds** come from `x-faas-start`; for platforms that do not send it they can be
-//!   inferred ([`scenarios::StartInference`]) and are counted as inferred.
+//!   inferred ([`scenarios::StartInference`]) and are counted as inferred. The start kind
+//!   says how the serving instance was started, not whether the invocation waited for it:
+//!   an invocation counts as **delayed by a start** when the platform says so
+//!   (`x-faas-delayed-by-start: 1`, its own start or one it queued behind) or when it was a
+//!   cold or snapshot start itself, so platforms without that header still have their own
+//!   starts counted.
 
 mod client;
+mod composition;
 mod feed;
 mod inference;
 mod interval_log;
@@ -44,6 +55,7 @@ mod result;
 mod target;
 mod worker;
 
+pub use composition::LatencyComponent;
 pub use feed::ScheduleFactory;
 pub use interval_log::{CSV_COLUMNS as INTERVAL_CSV_COLUMNS, IntervalFigures};
 pub use invocation_log::COLUMNS as INVOCATION_LOG_COLUMNS;

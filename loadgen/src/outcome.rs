@@ -96,12 +96,20 @@ impl fmt::Display for ErrorKind {
 /// What the platform reported about its own work in the `x-faas-*` headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlatformMetering {
+    /// Starting the serving instance (`x-faas-init-us`); 0 when it was warm.
     pub init_us: Option<u64>,
+    /// Waiting in the function's queue for an instance (`x-faas-queue-us`).
     pub queue_us: Option<u64>,
+    /// Running in the guest (`x-faas-exec-us`).
     pub exec_us: Option<u64>,
     pub billed_ms: Option<u64>,
     pub memory_mb: Option<u64>,
     pub instance: Option<u64>,
+    /// Whether the invocation waited for an instance start, its own or one it queued behind
+    /// (`x-faas-delayed-by-start: 1`). The header is sent only when it did, so its absence
+    /// from an answer that reported its start kind reads `Some(false)`; `None` when the
+    /// platform does not speak of it.
+    pub delayed_by_start: Option<bool>,
 }
 
 /// What the platform answered, besides success or failure.
@@ -133,4 +141,17 @@ pub struct Outcome {
     /// True when `start` was inferred by the load generator, not reported by the platform.
     pub inferred: bool,
     pub metering: PlatformMetering,
+}
+
+impl Outcome {
+    /// Whether the invocation was delayed by an instance start: the platform said so, or it
+    /// was a cold or snapshot start itself (reported or inferred), so that platforms which
+    /// never send `x-faas-delayed-by-start` still have their own starts counted. `None` when
+    /// neither tells.
+    pub fn delayed_by_start(&self) -> Option<bool> {
+        match (self.start, self.metering.delayed_by_start) {
+            (StartKind::Cold | StartKind::Snapshot, _) | (_, Some(true)) => Some(true),
+            (_, reported) => reported,
+        }
+    }
 }

@@ -4,13 +4,15 @@
 //! adds histograms bucket by bucket (percentiles are never averaged). Run-wide histograms
 //! keep [`SIGNIFICANT_DIGITS`]; the breakdowns by function and by trigger keep
 //! [`GROUP_SIGNIFICANT_DIGITS`] and are allocated only for the start kinds that occur, so a
-//! replay of thousands of functions stays small.
+//! replay of thousands of functions stays small. Per start kind, the latency is also split
+//! into its [`LatencyComponent`]s, with histograms allocated for the components that occur.
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 use scenarios::Trigger;
 
+use crate::composition::{Composition, LatencyComponent};
 use crate::outcome::{ErrorKind, Outcome, StartKind};
 
 /// Significant digits of the run-wide histograms: values are exact to 0.1%.
@@ -31,7 +33,7 @@ pub(crate) fn record(histogram: &mut Histogram<u64>, value: u64) {
     }
 }
 
-fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) -> Result<(), MergeError> {
+pub(crate) fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) -> Result<(), MergeError> {
     into.add(from).map_err(|err| MergeError(format!("{err:?}")))
 }
 
@@ -53,6 +55,12 @@ pub struct GroupRecord {
     pub starts: [u64; 4],
     /// How many of the successful invocations had their start kind inferred.
     pub inferred: u64,
+    /// Successful invocations delayed by an instance start: their own (cold or snapshot), or
+    /// one they waited for in the queue. See [`Outcome::delayed_by_start`].
+    pub delayed_by_start: u64,
+    /// Successful invocations of which it is not known whether a start delayed them: the
+    /// platform did not say and they were not cold or snapshot starts themselves.
+    pub delayed_by_start_unknown: u64,
     /// Latency of successful invocations by start kind, µs; `None` where none occurred.
     latency: [Option<Histogram<u64>>; 4],
 }
@@ -65,6 +73,11 @@ impl GroupRecord {
                 self.ok += 1;
                 self.starts[kind] += 1;
                 self.inferred += u64::from(outcome.inferred);
+                match outcome.delayed_by_start() {
+                    Some(true) => self.delayed_by_start += 1,
+                    Some(false) => {}
+                    None => self.delayed_by_start_unknown += 1,
+                }
                 let histogram =
                     self.latency[kind].get_or_insert_with(|| histogram(GROUP_SIGNIFICANT_DIGITS));
                 record(histogram, outcome.latency_us);
@@ -79,6 +92,8 @@ impl GroupRecord {
         self.errors += other.errors;
         self.dropped += other.dropped;
         self.inferred += other.inferred;
+        self.delayed_by_start += other.delayed_by_start;
+        self.delayed_by_start_unknown += other.delayed_by_start_unknown;
         for (a, b) in self.starts.iter_mut().zip(other.starts) {
             *a += b;
         }
@@ -131,13 +146,15 @@ impl Billing {
 
 /// Histograms and counters of a run, all times in microseconds.
 ///
-/// Latency and service-time histograms hold successful invocations; failures are counted by
-/// [`ErrorKind`], dropped invocations on their own. The send-lag histogram holds every
-/// invocation sent on a schedule (open loop).
+/// Latency, service-time and latency-component histograms hold successful invocations;
+/// failures are counted by [`ErrorKind`], dropped invocations on their own. The send-lag
+/// histogram holds every invocation sent on a schedule (open loop).
 #[derive(Debug, Clone)]
 pub struct Recorder {
     latency: [Histogram<u64>; 4],
     service: [Histogram<u64>; 4],
+    /// Indexed like [`StartKind::ALL`].
+    composition: [Composition; 4],
     send_lag: Histogram<u64>,
     errors: BTreeMap<ErrorKind, u64>,
     dropped: u64,
@@ -154,6 +171,7 @@ impl Recorder {
         Self {
             latency: std::array::from_fn(|_| histogram(SIGNIFICANT_DIGITS)),
             service: std::array::from_fn(|_| histogram(SIGNIFICANT_DIGITS)),
+            composition: Default::default(),
             send_lag: histogram(SIGNIFICANT_DIGITS),
             errors: BTreeMap::new(),
             dropped: 0,
@@ -186,6 +204,7 @@ impl Recorder {
                 let kind = outcome.start.index();
                 record(&mut self.latency[kind], outcome.latency_us);
                 record(&mut self.service[kind], outcome.service_us);
+                self.composition[kind].record(outcome);
                 self.inferred += u64::from(outcome.inferred);
             }
             Err(ErrorKind::Dropped) => self.dropped += 1,
@@ -207,6 +226,9 @@ impl Recorder {
         }
         for (into, from) in self.service.iter_mut().zip(&other.service) {
             add(into, from)?;
+        }
+        for (into, from) in self.composition.iter_mut().zip(&other.composition) {
+            into.merge(from)?;
         }
         add(&mut self.send_lag, &other.send_lag)?;
         for (kind, count) in &other.errors {
@@ -252,6 +274,20 @@ impl Recorder {
         self.inferred
     }
 
+    /// Successful invocations delayed by an instance start, their own or one they waited
+    /// for (see [`Outcome::delayed_by_start`]).
+    pub fn delayed_by_start(&self) -> u64 {
+        self.functions.iter().map(|f| f.delayed_by_start).sum()
+    }
+
+    /// Successful invocations of which it is not known whether a start delayed them.
+    pub fn delayed_by_start_unknown(&self) -> u64 {
+        self.functions
+            .iter()
+            .map(|f| f.delayed_by_start_unknown)
+            .sum()
+    }
+
     /// Every invocation that ended in a bucket: ok, errors and dropped.
     pub fn finished(&self) -> u64 {
         self.ok() + self.error_count() + self.dropped
@@ -265,6 +301,23 @@ impl Recorder {
     /// Service time (from the actual send) of successful invocations that started as `kind`.
     pub fn service(&self, kind: StartKind) -> &Histogram<u64> {
         &self.service[kind.index()]
+    }
+
+    /// One latency component of the successful invocations that started as `kind`, or
+    /// `None` when none of them had it measured.
+    ///
+    /// ```
+    /// use loadgen::{LatencyComponent, Recorder, StartKind};
+    ///
+    /// let recorder = Recorder::new(1);
+    /// assert!(recorder.component(StartKind::Warm, LatencyComponent::Queue).is_none());
+    /// ```
+    pub fn component(
+        &self,
+        kind: StartKind,
+        component: LatencyComponent,
+    ) -> Option<&Histogram<u64>> {
+        self.composition[kind.index()].component(component)
     }
 
     /// How late each invocation was sent.
@@ -412,6 +465,194 @@ mod tests {
         assert_eq!(recorder.send_lag().len(), 3);
         assert_eq!(recorder.late(10_000), 1);
         assert_eq!(recorder.late(50_000), 0);
+    }
+
+    /// A successful invocation of `function` with the platform's queue, init and exec
+    /// figures and a service time of `service_us`.
+    fn measured(
+        function: u32,
+        start: StartKind,
+        service_us: u64,
+        (queue, init, exec): (Option<u64>, Option<u64>, Option<u64>),
+    ) -> Outcome {
+        let mut o = outcome(function, service_us + 10, Ok(()), start);
+        o.service_us = service_us;
+        o.metering.queue_us = queue;
+        o.metering.init_us = init;
+        o.metering.exec_us = exec;
+        o
+    }
+
+    /// Asserts that `component` of `kind` holds `expected` alone (to 3 significant digits).
+    fn assert_only(
+        recorder: &Recorder,
+        kind: StartKind,
+        component: LatencyComponent,
+        expected: u64,
+    ) {
+        let h = recorder
+            .component(kind, component)
+            .unwrap_or_else(|| panic!("no {component:?} of {kind:?}"));
+        assert_eq!(h.len(), 1, "{component:?} of {kind:?}");
+        assert!(
+            h.equivalent(h.max(), expected),
+            "{component:?} of {kind:?}: {} instead of {expected}",
+            h.max()
+        );
+    }
+
+    #[test]
+    fn latency_components_hold_the_reported_values_per_start_kind() {
+        let mut recorder = Recorder::new(1);
+        // Queued 150 ms behind another instance's start, then served warm.
+        recorder.record(&measured(
+            0,
+            StartKind::Warm,
+            160_000,
+            (Some(150_000), Some(0), Some(3_000)),
+        ));
+        recorder.record(&measured(
+            0,
+            StartKind::Cold,
+            205_000,
+            (Some(10), Some(200_000), Some(2_000)),
+        ));
+        use LatencyComponent::*;
+        let warm = |c, v| assert_only(&recorder, StartKind::Warm, c, v);
+        warm(Queue, 150_000);
+        warm(Init, 0);
+        warm(Exec, 3_000);
+        warm(Remainder, 7_000);
+        warm(SendLag, 10);
+        let cold = |c, v| assert_only(&recorder, StartKind::Cold, c, v);
+        cold(Queue, 10);
+        cold(Init, 200_000);
+        cold(Exec, 2_000);
+        cold(Remainder, 2_990);
+        assert!(recorder.component(StartKind::Snapshot, Queue).is_none());
+    }
+
+    #[test]
+    fn remainder_needs_every_platform_figure_and_saturates_at_zero() {
+        let mut recorder = Recorder::new(1);
+        // The platform's figures exceed the service time measured here.
+        recorder.record(&measured(
+            0,
+            StartKind::Warm,
+            1_000,
+            (Some(600), Some(0), Some(900)),
+        ));
+        // No init figure: no remainder, but the reported parts still count.
+        recorder.record(&measured(
+            0,
+            StartKind::Cold,
+            50_000,
+            (Some(100), None, Some(2_000)),
+        ));
+        // Failures are not split.
+        let mut failed = measured(0, StartKind::Snapshot, 9_000, (Some(1), Some(1), Some(1)));
+        failed.result = Err(ErrorKind::Status(500));
+        recorder.record(&failed);
+
+        assert_only(&recorder, StartKind::Warm, LatencyComponent::Remainder, 0);
+        assert!(
+            recorder
+                .component(StartKind::Cold, LatencyComponent::Remainder)
+                .is_none()
+        );
+        assert!(
+            recorder
+                .component(StartKind::Cold, LatencyComponent::Init)
+                .is_none()
+        );
+        assert_only(&recorder, StartKind::Cold, LatencyComponent::Queue, 100);
+        assert!(
+            LatencyComponent::ALL
+                .iter()
+                .all(|&c| recorder.component(StartKind::Snapshot, c).is_none())
+        );
+    }
+
+    #[test]
+    fn merge_adds_the_latency_components() {
+        let mut first = Recorder::new(1);
+        let mut second = Recorder::new(1);
+        let parts = (Some(1_000), Some(0), Some(500));
+        first.record(&measured(0, StartKind::Warm, 2_000, parts));
+        second.record(&measured(0, StartKind::Warm, 4_000, parts));
+        second.record(&measured(0, StartKind::Warm, 6_000, parts));
+        // Only the second recorder saw a snapshot start.
+        second.record(&measured(
+            0,
+            StartKind::Snapshot,
+            3_000,
+            (Some(0), Some(80), Some(500)),
+        ));
+        first.merge(&second).unwrap();
+
+        let remainder = first
+            .component(StartKind::Warm, LatencyComponent::Remainder)
+            .unwrap();
+        assert_eq!(remainder.len(), 3);
+        // 500, 2500 and 4500 µs: a merge of the buckets, not of summaries.
+        assert!(remainder.equivalent(remainder.value_at_quantile(0.5), 2_500));
+        assert!(remainder.equivalent(remainder.mean().round() as u64, 2_500));
+        assert_eq!(
+            first
+                .component(StartKind::Warm, LatencyComponent::Queue)
+                .map(Histogram::len),
+            Some(3)
+        );
+        assert_only(&first, StartKind::Snapshot, LatencyComponent::Init, 80);
+    }
+
+    #[test]
+    fn delayed_by_start_counts_the_header_and_own_starts_but_not_warm_without_it() {
+        let with = |function, start, delayed| {
+            let mut o = outcome(function, 1_000, Ok(()), start);
+            o.metering.delayed_by_start = delayed;
+            o
+        };
+        let mut first = Recorder::new(2);
+        let mut second = Recorder::new(2);
+        // Warm, but waited in the queue for another instance's start.
+        first.record(&with(0, StartKind::Warm, Some(true)));
+        // Warm and not delayed, as the platform says by leaving the header out.
+        first.record(&with(0, StartKind::Warm, Some(false)));
+        // Own starts count even from platforms that never send the header.
+        first.record(&with(0, StartKind::Cold, None));
+        second.record(&with(1, StartKind::Snapshot, None));
+        // Warm from a platform that does not say: unknown, not counted.
+        second.record(&with(1, StartKind::Warm, None));
+        second.record(&with(1, StartKind::Unknown, None));
+        // Only successful invocations count.
+        let mut failed = with(1, StartKind::Cold, Some(true));
+        failed.result = Err(ErrorKind::Timeout);
+        second.record(&failed);
+        first.merge(&second).unwrap();
+
+        assert_eq!(first.delayed_by_start(), 3);
+        assert_eq!(first.delayed_by_start_unknown(), 2);
+        let functions = first.functions();
+        assert_eq!(
+            (
+                functions[0].delayed_by_start,
+                functions[0].delayed_by_start_unknown
+            ),
+            (2, 0)
+        );
+        assert_eq!(
+            (
+                functions[1].delayed_by_start,
+                functions[1].delayed_by_start_unknown
+            ),
+            (1, 2)
+        );
+        // Function 0 is called over HTTP, function 1 from a queue.
+        let triggers: BTreeMap<Trigger, &GroupRecord> = first.triggers().collect();
+        assert_eq!(triggers[&Trigger::Http].delayed_by_start, 2);
+        assert_eq!(triggers[&Trigger::Queue].delayed_by_start, 1);
+        assert_eq!(triggers[&Trigger::Queue].delayed_by_start_unknown, 2);
     }
 
     #[test]

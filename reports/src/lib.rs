@@ -1,10 +1,11 @@
 //! Reports: turn a [`loadgen::RunResult`] into figures and files people read.
 //!
 //! The last stage of the flow `scenarios` → `loadgen` → `reports`. A [`Summary`] is computed
-//! once from the run (percentiles per start kind, cold starts, cost under a
-//! [`PricingModel`]) and every artifact is rendered from it: the terminal table
-//! ([`terminal::render`]) and the files in `results/<run-id>/`, one [`export::Exporter`] per
-//! format. Reports never reach back into the load generator.
+//! once from the run (percentiles per start kind, where the time went, cold starts and the
+//! invocations a start delayed, cost under a [`PricingModel`]) and every artifact is
+//! rendered from it: the terminal table ([`terminal::render`]) and the files in
+//! `results/<run-id>/`, one [`export::Exporter`] per format. Reports never reach back into
+//! the load generator.
 
 pub mod export;
 mod pricing;
@@ -15,6 +16,6 @@ pub mod terminal;
 pub use pricing::{Cost, PricingModel};
 pub use results_dir::{ReportError, run_id, write_artifacts};
 pub use summary::{
-    ALL, ColdStarts, Counts, FunctionSummary, GroupSummary, LoadSummary, PacingSummary,
-    Percentiles, RateSummary, SCHEMA_VERSION, StartKindSource, Summary,
+    ALL, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary, GroupSummary,
+    LoadSummary, PacingSummary, Percentiles, RateSummary, SCHEMA_VERSION, StartKindSource, Summary,
 };

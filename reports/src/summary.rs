@@ -1,17 +1,21 @@
 //! The run summary: the figures of a run in one versioned, serialisable structure. Every
 //! artifact (`summary.json`, the terminal table) is rendered from it.
+//!
+//! Besides percentiles by start kind it says where the time went ([`CompositionSummary`]) and
+//! how many invocations waited for an instance start ([`DelayedByStart`]): a start kind says
+//! how the serving instance was started, not whether the invocation waited for a start.
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
-use loadgen::{GroupRecord, RunResult, StartKind};
+use loadgen::{GroupRecord, LatencyComponent, Recorder, RunResult, StartKind};
 use scenarios::{LoadSpec, StartInference};
 use serde::{Deserialize, Serialize};
 
 use crate::pricing::{Cost, PricingModel};
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Percentiles of a histogram, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -136,6 +140,8 @@ pub struct GroupSummary {
     pub starts: BTreeMap<StartKind, u64>,
     /// Latency of successful invocations by start kind and `all`, µs (2 significant digits).
     pub latency_us: BTreeMap<String, Percentiles>,
+    /// Successful invocations delayed by an instance start, their own or one they waited for.
+    pub delayed_by_start: DelayedByStart,
 }
 
 impl GroupSummary {
@@ -146,6 +152,11 @@ impl GroupSummary {
             dropped: record.dropped,
             starts: starts(record),
             latency_us: group_latency(record),
+            delayed_by_start: DelayedByStart::of(
+                record.delayed_by_start,
+                record.delayed_by_start_unknown,
+                record.ok,
+            ),
         }
     }
 }
@@ -178,6 +189,92 @@ pub struct ColdStarts {
     pub count: u64,
     /// `count` divided by successful invocations.
     pub rate: f64,
+}
+
+/// Successful invocations that waited for an instance start: their own (cold or snapshot),
+/// or, while queued, the start of another instance of the same function. The second kind
+/// is served warm, so only this count shows how many invocations a start delayed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DelayedByStart {
+    pub count: u64,
+    /// `count` divided by successful invocations.
+    pub rate: f64,
+    /// Successful invocations of which the platform did not say whether they waited (no
+    /// `x-faas-delayed-by-start` protocol) and that were no cold or snapshot starts
+    /// themselves. When above 0, `count` is a lower bound.
+    pub unknown: u64,
+}
+
+impl DelayedByStart {
+    fn of(count: u64, unknown: u64, ok: u64) -> Self {
+        Self {
+            count,
+            rate: share(count, ok),
+            unknown,
+        }
+    }
+}
+
+/// Where the latency of the successful invocations of one start kind went, µs. For every
+/// invocation `latency = send_lag + queue + init + exec + remainder`, so the components'
+/// means add up to the latency's mean (where every component was measured); their
+/// percentiles do not add up. Components that were not measured are left out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompositionSummary {
+    /// From the scheduled send to the last byte of the answer.
+    pub latency: Percentiles,
+    /// Scheduled to actual send. Open loop only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_lag: Option<Percentiles>,
+    /// Waiting in the function's queue for an instance, as the platform reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Percentiles>,
+    /// Starting the serving instance, as the platform reports it; 0 when warm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Percentiles>,
+    /// Running in the guest, as the platform reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec: Option<Percentiles>,
+    /// Service time less queue, init and exec: network and platform overhead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remainder: Option<Percentiles>,
+}
+
+impl CompositionSummary {
+    fn of(recorder: &Recorder, kind: StartKind) -> Option<Self> {
+        let part = |component| {
+            recorder
+                .component(kind, component)
+                .and_then(Percentiles::of)
+        };
+        Some(Self {
+            latency: Percentiles::of(recorder.latency(kind))?,
+            send_lag: part(LatencyComponent::SendLag),
+            queue: part(LatencyComponent::Queue),
+            init: part(LatencyComponent::Init),
+            exec: part(LatencyComponent::Exec),
+            remainder: part(LatencyComponent::Remainder),
+        })
+    }
+
+    /// The figures of one component, if it was measured.
+    pub fn component(&self, component: LatencyComponent) -> Option<&Percentiles> {
+        match component {
+            LatencyComponent::SendLag => self.send_lag.as_ref(),
+            LatencyComponent::Queue => self.queue.as_ref(),
+            LatencyComponent::Init => self.init.as_ref(),
+            LatencyComponent::Exec => self.exec.as_ref(),
+            LatencyComponent::Remainder => self.remainder.as_ref(),
+        }
+    }
+}
+
+fn share(count: u64, of: u64) -> f64 {
+    if of > 0 {
+        count as f64 / of as f64
+    } else {
+        0.0
+    }
 }
 
 /// Figures of one function.
@@ -215,10 +312,15 @@ pub struct Summary {
     /// How late invocations were sent (actual send minus scheduled time, including any wait
     /// for a connection), µs. Open loop only.
     pub send_lag_us: Option<Percentiles>,
+    /// Where the time went, by start kind: latency next to its components. Kinds with no
+    /// successful invocations are left out.
+    pub composition_us: BTreeMap<String, CompositionSummary>,
     /// The pacer's dispatch error and CPU use. Open loop only.
     pub pacing: Option<PacingSummary>,
     pub start_kinds: StartKindSource,
     pub cold_starts: ColdStarts,
+    /// Invocations delayed by an instance start, their own or one they waited for.
+    pub delayed_by_start: DelayedByStart,
     /// Cost under the pricing model, when the platform reported billed durations.
     pub cost: Option<Cost>,
     /// By trigger (`http`, `queue`, …), for the triggers that occurred.
@@ -301,6 +403,13 @@ impl Summary {
             latency_us: by_start_kind(|kind| recorder.latency(kind).clone()),
             service_time_us: by_start_kind(|kind| recorder.service(kind).clone()),
             send_lag_us: Percentiles::of(recorder.send_lag()),
+            composition_us: StartKind::ALL
+                .into_iter()
+                .filter_map(|kind| {
+                    let composition = CompositionSummary::of(recorder, kind)?;
+                    Some((kind.as_str().to_owned(), composition))
+                })
+                .collect(),
             pacing: result.pacing.as_ref().map(|pacing| PacingSummary {
                 dispatch_lag_us: Percentiles::of(&pacing.dispatch_lag),
                 cpu_share: pacing.cpu_share(),
@@ -317,8 +426,13 @@ impl Summary {
             },
             cold_starts: ColdStarts {
                 count: cold,
-                rate: if ok > 0 { cold as f64 / ok as f64 } else { 0.0 },
+                rate: share(cold, ok),
             },
+            delayed_by_start: DelayedByStart::of(
+                recorder.delayed_by_start(),
+                recorder.delayed_by_start_unknown(),
+                ok,
+            ),
             cost: pricing.cost(recorder.billing()),
             triggers: recorder
                 .triggers()

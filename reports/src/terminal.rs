@@ -1,14 +1,66 @@
 //! The summary as a table for the terminal.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::summary::{ALL, GroupSummary, LoadSummary, Percentiles, Summary};
+use loadgen::LatencyComponent;
+
+use crate::summary::{ALL, CompositionSummary, GroupSummary, LoadSummary, Percentiles, Summary};
 
 /// Functions listed in the per-function table; the busiest come first.
 const FUNCTIONS_SHOWN: usize = 10;
 
 fn ms(us: u64) -> String {
     format!("{:.3}", us as f64 / 1000.0)
+}
+
+/// Milliseconds to about four significant digits, so a cell stays narrow from µs to s.
+fn short_ms(us: f64) -> String {
+    let ms = us / 1000.0;
+    match ms.abs() {
+        m if m < 10.0 => format!("{ms:.3}"),
+        m if m < 100.0 => format!("{ms:.2}"),
+        _ => format!("{ms:.1}"),
+    }
+}
+
+/// `mean (p99)` in ms, or `-` when not measured.
+fn mean_p99(p: Option<&Percentiles>) -> String {
+    p.map_or("-".to_owned(), |p| {
+        format!("{} ({})", short_ms(p.mean), short_ms(p.p99 as f64))
+    })
+}
+
+/// Per start kind, the latency next to its components, laid out as the sum they form.
+fn composition_table(out: &mut String, composition: &BTreeMap<String, CompositionSummary>) {
+    let platform_reported = composition.values().any(|c| {
+        [
+            LatencyComponent::Queue,
+            LatencyComponent::Init,
+            LatencyComponent::Exec,
+        ]
+        .into_iter()
+        .any(|part| c.component(part).is_some())
+    });
+    if !platform_reported {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nwhere the time went, ms (mean, p99 in brackets; means add up, percentiles do not)\n  {:<10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}",
+        "start", "latency", "= send lag", "+ queue", "+ init", "+ exec", "+ remainder"
+    );
+    for (kind, c) in composition {
+        let mut row = format!("  {kind:<10} {:>15}", mean_p99(Some(&c.latency)));
+        for part in LatencyComponent::ALL {
+            let _ = write!(row, " {:>15}", mean_p99(c.component(part)));
+        }
+        let _ = writeln!(out, "{row}");
+    }
+    let _ = writeln!(
+        out,
+        "  remainder: service time less queue, init and exec (network and platform overhead)"
+    );
 }
 
 fn percentile_row(out: &mut String, label: &str, p: &Percentiles) {
@@ -146,11 +198,29 @@ pub fn render(summary: &Summary) -> String {
         percentile_row(&mut out, ALL, all);
     }
 
+    composition_table(&mut out, &summary.composition_us);
+
+    let delayed = &summary.delayed_by_start;
+    let delayed = if delayed.unknown > 0 {
+        // Only the invocations' own starts are known: a lower bound.
+        format!(
+            "at least {} delayed by a start ({:.2}%; {} not reported)",
+            delayed.count,
+            delayed.rate * 100.0,
+            delayed.unknown
+        )
+    } else {
+        format!(
+            "{} delayed by a start ({:.2}%: their own or one they waited for)",
+            delayed.count,
+            delayed.rate * 100.0
+        )
+    };
     let _ = writeln!(
         out,
-        "\ncold starts  {} ({:.2}% of successful invocations)",
+        "\ncold starts  {} ({:.2}% of successful invocations) · {delayed}",
         summary.cold_starts.count,
-        summary.cold_starts.rate * 100.0
+        summary.cold_starts.rate * 100.0,
     );
     let sources = &summary.start_kinds;
     match &sources.rule {

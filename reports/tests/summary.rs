@@ -34,8 +34,56 @@ fn outcome(
     }
 }
 
+/// Wraps `recorder` in the result of a 10 s open-loop run of functions `api` and `batch`.
+fn result_of(recorder: Recorder) -> RunResult {
+    RunResult {
+        scenario: "unit".into(),
+        target: "http://127.0.0.1:1/invoke/{function}".into(),
+        functions: vec!["api".into(), "batch".into()],
+        started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        planned: Duration::from_secs(10),
+        elapsed: Duration::from_secs(10),
+        load: LoadSpec::default(),
+        request: RequestSpec::default(),
+        start_inference: None,
+        not_sent: 0,
+        connections: loadgen::Connections::default(),
+        stopped_early: false,
+        schedule_failure: None,
+        recorder,
+        pacing: None,
+        warnings: vec![],
+    }
+}
+
+/// A successful invocation of `api` as the reference runtime reports it: `queue_ms` in the
+/// queue, `init_ms` starting its instance, 2 ms in the guest and 1 ms of overhead, sent 10 µs
+/// late.
+fn reported(start: StartKind, queue_ms: u64, init_ms: u64, delayed: bool) -> Outcome {
+    let service_us = (queue_ms + init_ms + 3) * 1000;
+    let mut o = outcome(0, service_us + 10, start, Ok(()));
+    o.service_us = service_us;
+    o.metering.queue_us = Some(queue_ms * 1000);
+    o.metering.init_us = Some(init_ms * 1000);
+    o.metering.exec_us = Some(2_000);
+    o.metering.delayed_by_start = Some(delayed);
+    o
+}
+
+/// One instance slot and a 200 ms init: the first invocation starts cold, the next one
+/// queues 150 ms behind that start and is then served warm, two more find the instance idle.
+fn queued_behind_a_start() -> RunResult {
+    let mut recorder = Recorder::new(2);
+    recorder.record(&reported(StartKind::Cold, 0, 200, true));
+    recorder.record(&reported(StartKind::Warm, 150, 0, true));
+    recorder.record(&reported(StartKind::Warm, 0, 0, false));
+    recorder.record(&reported(StartKind::Warm, 0, 0, false));
+    result_of(recorder)
+}
+
 /// Two functions: `api` with one cold start of 20 ms and 99 warm ones of 1..=99 ms, `batch`
-/// with 2 warm successes, a 500 and one invocation dropped at the in-flight bound.
+/// with 2 warm successes, a 500 and one invocation dropped at the in-flight bound; 2 not
+/// sent, as the run was stopped early.
 fn run() -> RunResult {
     let mut recorder = Recorder::new(2);
     recorder.record(&outcome(0, 20_000, StartKind::Cold, Ok(())));
@@ -55,22 +103,9 @@ fn run() -> RunResult {
     dropped.metering = PlatformMetering::default();
     recorder.record(&dropped);
     RunResult {
-        scenario: "unit".into(),
-        target: "http://127.0.0.1:1/invoke/{function}".into(),
-        functions: vec!["api".into(), "batch".into()],
-        started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
-        planned: Duration::from_secs(10),
-        elapsed: Duration::from_secs(10),
-        load: LoadSpec::default(),
-        request: RequestSpec::default(),
-        start_inference: None,
         not_sent: 2,
-        connections: loadgen::Connections::default(),
         stopped_early: true,
-        schedule_failure: None,
-        recorder,
-        pacing: None,
-        warnings: vec![],
+        ..result_of(recorder)
     }
 }
 
@@ -153,7 +188,7 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], 2);
+    assert_eq!(value["schema_version"], 3);
     assert_eq!(value["started_at"], "2027-01-15T08:00:00.000Z");
     assert_eq!(value["functions"][0]["starts"]["cold"], 1);
     let back: Summary = serde_json::from_str(&text).unwrap();
@@ -231,5 +266,142 @@ fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
     assert!(
         table.contains("10 inferred (cold when service time ≥ 25ms)"),
         "{table}"
+    );
+}
+
+#[test]
+fn a_warm_invocation_queued_behind_a_start_shows_in_warm_queue_time_and_as_delayed() {
+    let summary = Summary::from_run(
+        &queued_behind_a_start(),
+        "unit-1",
+        &PricingModel::aws_lambda_x86(),
+    );
+    let warm = &summary.composition_us["warm"];
+    assert_eq!(warm.latency.count, 3);
+    let queue = warm.queue.expect("the platform reported queue time");
+    assert_eq!(queue.count, 3);
+    // 150 ms to 3 significant digits: its bucket ends at 150 015 µs.
+    assert_eq!((queue.min, queue.max), (0, 150_015));
+    assert!((queue.mean - 150_000.0 / 3.0).abs() < 100.0, "{queue:?}");
+    let init = warm.init.unwrap();
+    assert_eq!(init.max, 0, "warm instances need no start");
+    let remainder = warm.remainder.unwrap();
+    assert!(remainder.min.abs_diff(1_000) <= 1 && remainder.max.abs_diff(1_000) <= 1);
+    // The means add up to the latency's mean: 10 µs send lag + queue + init + 2 ms + 1 ms.
+    let parts: f64 = [
+        warm.send_lag,
+        warm.queue,
+        warm.init,
+        warm.exec,
+        warm.remainder,
+    ]
+    .iter()
+    .map(|p| p.expect("every component was measured").mean)
+    .sum();
+    assert!((parts - warm.latency.mean).abs() < warm.latency.mean * 0.002);
+
+    let cold = &summary.composition_us["cold"];
+    assert!(cold.init.unwrap().min.abs_diff(200_000) < 200);
+    assert!(!summary.composition_us.contains_key("snapshot"));
+
+    // One cold start, but two invocations waited for it.
+    assert_eq!(summary.cold_starts.count, 1);
+    let delayed = summary.delayed_by_start;
+    assert_eq!((delayed.count, delayed.unknown), (2, 0));
+    assert!((delayed.rate - 0.5).abs() < 1e-12);
+    assert_eq!(summary.functions[0].figures.delayed_by_start.count, 2);
+    assert_eq!(summary.functions[1].figures.delayed_by_start.count, 0);
+    assert_eq!(summary.triggers["http"].delayed_by_start.count, 2);
+}
+
+#[test]
+fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
+    let reported = Summary::from_run(
+        &queued_behind_a_start(),
+        "unit-1",
+        &PricingModel::aws_lambda_x86(),
+    );
+    let value = serde_json::to_value(&reported).unwrap();
+    let warm = &value["composition_us"]["warm"];
+    for part in ["latency", "send_lag", "queue", "init", "exec", "remainder"] {
+        assert!(warm[part]["p99"].is_u64(), "{part}: {warm}");
+    }
+    assert_eq!(warm["queue"]["max"], 150_015);
+    assert_eq!(value["delayed_by_start"]["count"], 2);
+    assert_eq!(value["functions"][0]["delayed_by_start"]["count"], 2);
+
+    // `run()` reports no queue, init or exec time, and no x-faas-delayed-by-start.
+    let bare = serde_json::to_value(Summary::from_run(
+        &run(),
+        "unit-1",
+        &PricingModel::aws_lambda_x86(),
+    ))
+    .unwrap();
+    let warm = bare["composition_us"]["warm"].as_object().unwrap();
+    let mut parts: Vec<&str> = warm.keys().map(String::as_str).collect();
+    parts.sort_unstable();
+    assert_eq!(parts, ["latency", "send_lag"]);
+    // Only the cold start is known to have been delayed; the warm ones did not say.
+    assert_eq!(bare["delayed_by_start"]["count"], 1);
+    assert_eq!(bare["delayed_by_start"]["unknown"], 101);
+}
+
+#[test]
+fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
+    let summary = Summary::from_run(
+        &queued_behind_a_start(),
+        "unit-1",
+        &PricingModel::aws_lambda_x86(),
+    );
+    let table = terminal::render(&summary);
+    assert!(
+        table.contains(
+            "where the time went, ms (mean, p99 in brackets; means add up, percentiles do not)"
+        ),
+        "{table}"
+    );
+    let heading = table
+        .lines()
+        .find(|l| l.contains("= send lag"))
+        .expect("a column heading");
+    let queue_column = heading.find("+ queue").unwrap() + "+ queue".len();
+    let warm_row = table
+        .lines()
+        .skip_while(|l| !l.contains("= send lag"))
+        .find(|l| l.trim_start().starts_with("warm "))
+        .expect("a warm row in the composition table");
+    // Mean 50 ms, p99 150 ms, right-aligned under its heading.
+    assert!(
+        warm_row[..queue_column].ends_with("49.98 (150.0)"),
+        "{warm_row}"
+    );
+    let composition: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("where the time went"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(composition.len(), 5, "{table}"); // heading, columns, cold, warm, note
+    assert!(
+        composition.iter().all(|l| l.chars().count() <= 110),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "cold starts  1 (25.00% of successful invocations) · 2 delayed by a start (50.00%: their own or one they waited for)"
+        ),
+        "{table}"
+    );
+
+    // Without the platform's figures there is nothing to split, and the delayed count is
+    // a lower bound.
+    let bare = terminal::render(&Summary::from_run(
+        &run(),
+        "unit-1",
+        &PricingModel::aws_lambda_x86(),
+    ));
+    assert!(!bare.contains("where the time went"), "{bare}");
+    assert!(
+        bare.contains("cold starts  1 (0.98% of successful invocations) · at least 1 delayed by a start (0.98%; 101 not reported)"),
+        "{bare}"
     );
 }

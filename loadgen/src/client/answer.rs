@@ -41,8 +41,13 @@ pub(super) async fn read_answer(
 
 /// What the answer's headers say; absent or malformed values are left unknown. The headers
 /// are walked once, looking only at `x-faas-*` names and the instance header.
+///
+/// `x-faas-delayed-by-start` is sent only when it applies, so its absence means "not
+/// delayed" from a platform that speaks the protocol — one that reported the start kind —
+/// and "unknown" from any other.
 pub(super) fn read_facts(headers: &HeaderMap, instance_header: Option<&HeaderName>) -> AnswerFacts {
     let mut facts = AnswerFacts::default();
+    let mut delay_header_seen = false;
     for (name, value) in headers {
         if instance_header == Some(name) {
             facts.instance_tag = Some(instance_tag(value.as_bytes()));
@@ -60,8 +65,19 @@ pub(super) fn read_facts(headers: &HeaderMap, instance_header: Option<&HeaderNam
             "billed-ms" => metering.billed_ms = number(),
             "memory-mb" => metering.memory_mb = number(),
             "instance" => metering.instance = number(),
+            "delayed-by-start" => {
+                delay_header_seen = true;
+                metering.delayed_by_start = match value.as_bytes() {
+                    b"1" => Some(true),
+                    b"0" => Some(false),
+                    _ => None,
+                };
+            }
             _ => {}
         }
+    }
+    if !delay_header_seen && facts.start != StartKind::Unknown {
+        facts.metering.delayed_by_start = Some(false);
     }
     facts
 }
@@ -104,6 +120,7 @@ mod tests {
                 ("x-faas-billed-ms", "100"),
                 ("x-faas-memory-mb", "256"),
                 ("x-faas-instance", "3"),
+                ("x-faas-delayed-by-start", "1"),
             ]),
             None,
         );
@@ -118,6 +135,7 @@ mod tests {
                     billed_ms: Some(100),
                     memory_mb: Some(256),
                     instance: Some(3),
+                    delayed_by_start: Some(true),
                 },
                 instance_tag: None,
             }
@@ -131,10 +149,37 @@ mod tests {
                 ("x-faas-start", "lukewarm"),
                 ("x-faas-init-us", "-5"),
                 ("x-faas-exec-us", "12ms"),
+                ("x-faas-delayed-by-start", "yes"),
             ]),
             Some(&HeaderName::from_static("x-served-by")),
         );
         assert_eq!(facts, AnswerFacts::default());
+    }
+
+    #[test]
+    fn delayed_by_start_is_absent_unless_it_applies_and_unknown_without_the_protocol() {
+        let delayed = |pairs: &[(&'static str, &'static str)]| {
+            read_facts(&headers(pairs), None).metering.delayed_by_start
+        };
+        // A warm invocation that queued behind another instance's start.
+        assert_eq!(
+            delayed(&[("x-faas-start", "warm"), ("x-faas-delayed-by-start", "1")]),
+            Some(true)
+        );
+        // The runtime leaves the header out when the invocation waited for no start.
+        assert_eq!(delayed(&[("x-faas-start", "warm")]), Some(false));
+        assert_eq!(delayed(&[("x-faas-delayed-by-start", "0")]), Some(false));
+        // A platform that sends no start kind says nothing about delays either.
+        assert_eq!(delayed(&[("x-faas-exec-us", "300")]), None);
+        assert_eq!(delayed(&[]), None);
+        // A value other than 0 or 1 is not read as an answer, even from the protocol.
+        assert_eq!(
+            delayed(&[
+                ("x-faas-start", "cold"),
+                ("x-faas-delayed-by-start", "true")
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -299,6 +299,7 @@ mod tests {
                             ("x-faas-billed-ms", "1"),
                             ("x-faas-memory-mb", "128"),
                             ("x-faas-instance", "7"),
+                            ("x-faas-delayed-by-start", "1"),
                             ("x-served-by", "instance-a"),
                         ],
                     )
@@ -334,6 +335,7 @@ mod tests {
                         billed_ms: Some(1),
                         memory_mb: Some(128),
                         instance: Some(7),
+                        delayed_by_start: Some(true),
                     },
                     instance_tag: Some(instance_tag(b"instance-a")),
                 },
