@@ -1,6 +1,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Shortest timeout: one epoch tick, the resolution at which timeouts are noticed.
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// Longest timeout. Deadlines are computed from it, so it is bounded well below what a clock
+/// can hold; an hour is what the longest-running FaaS offerings allow for a synchronous call.
+const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// Longest keep-alive override.
+const MAX_KEEP_ALIVE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+/// Most instances of one function at once.
+const MAX_INSTANCES: u32 = 100_000;
+/// Most invocations of one function waiting at once.
+const MAX_QUEUE: u32 = 1_000_000;
+
 /// Where a function's code comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModuleSource {
@@ -37,17 +49,19 @@ pub struct FunctionConfig {
     /// the size billed per GB-second. Default 128.
     pub memory_mb: u32,
     /// Longest an invocation (and an instance's `init`) may run; beyond it the invocation
-    /// fails with 504 and the instance is discarded. Default 30 s.
+    /// fails with 504 and the instance is discarded. Default 30 s; 1 ms to 1 h.
     pub timeout: Duration,
-    /// Most invocations running at once; further ones wait in the queue. Default 16.
+    /// Most invocations running at once; further ones wait in the queue. Default 16; at most
+    /// 100 000.
     pub max_instances: u32,
-    /// Most invocations waiting for an instance; beyond it requests get 429. Default 100.
+    /// Most invocations waiting for an instance; beyond it requests get 429. Default 100; at
+    /// most 1 000 000.
     pub max_queue: u32,
     /// Instances started at deploy and kept loaded whatever the keep-alive policy decides
     /// (provisioned concurrency). Default 0.
     pub prewarm: u32,
     /// Keep-alive override for this function: the TTL of the `fixed` policy and the fallback
-    /// keep-alive of `hybrid-histogram`. Default none.
+    /// keep-alive of `hybrid-histogram`. Default none; at most 365 days.
     pub keep_alive: Option<Duration>,
 }
 
@@ -125,11 +139,38 @@ impl FunctionConfig {
                 ),
             ));
         }
-        if self.timeout.is_zero() {
-            return Err(("timeout", "must be longer than zero".into()));
+        if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&self.timeout) {
+            return Err((
+                "timeout",
+                format!(
+                    "must be within 1ms..=1h, found {}",
+                    humantime::format_duration(self.timeout)
+                ),
+            ));
         }
-        if self.max_instances == 0 {
-            return Err(("max_instances", "must be at least 1".into()));
+        if let Some(keep_alive) = self.keep_alive.filter(|&k| k > MAX_KEEP_ALIVE) {
+            return Err((
+                "keep_alive",
+                format!(
+                    "must be at most 365days, found {}",
+                    humantime::format_duration(keep_alive)
+                ),
+            ));
+        }
+        if !(1..=MAX_INSTANCES).contains(&self.max_instances) {
+            return Err((
+                "max_instances",
+                format!(
+                    "must be within 1..={MAX_INSTANCES}, found {}",
+                    self.max_instances
+                ),
+            ));
+        }
+        if self.max_queue > MAX_QUEUE {
+            return Err((
+                "max_queue",
+                format!("must be within 0..={MAX_QUEUE}, found {}", self.max_queue),
+            ));
         }
         if self.prewarm > self.max_instances {
             return Err((

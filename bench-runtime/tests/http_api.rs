@@ -450,3 +450,129 @@ async fn timeouts_answer_504_and_a_full_queue_429_with_retry_after() {
     assert_eq!(busy.await.unwrap().status, StatusCode::OK);
     server.shutdown().await;
 }
+
+/// A body over the limit gets 413 however it arrives: with a length, chunked, or announced
+/// far beyond the limit. The client must see the answer, never a reset connection.
+#[tokio::test]
+async fn a_body_over_the_limit_always_gets_413() {
+    let server = start().await;
+    let addr = server.local_addr();
+    let client = http1();
+    let body = vec![b'x'; 16 << 20];
+    for round in 0..5 {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("http://{addr}/invoke/echo"))
+            .body(Full::new(Bytes::from(body.clone())))
+            .unwrap();
+        let status = client
+            .request(request)
+            .await
+            .map(|response| response.status());
+        assert!(
+            matches!(status, Ok(StatusCode::PAYLOAD_TOO_LARGE)),
+            "round {round}: {status:?}"
+        );
+    }
+
+    for round in 0..5 {
+        let mut raw = tokio::net::TcpStream::connect(addr).await.unwrap();
+        raw.write_all(
+            b"POST /invoke/echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        for chunk in body.chunks(64 << 10) {
+            let head = format!("{:x}\r\n", chunk.len());
+            raw.write_all(head.as_bytes()).await.unwrap();
+            raw.write_all(chunk).await.unwrap();
+            raw.write_all(b"\r\n").await.unwrap();
+        }
+        raw.write_all(b"0\r\n\r\n").await.unwrap();
+        let mut answer = [0u8; 12];
+        raw.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 413", "round {round}");
+    }
+
+    // Announced far beyond what is worth reading: refused at once, and the connection closed.
+    let mut raw = tokio::net::TcpStream::connect(addr).await.unwrap();
+    raw.write_all(b"POST /invoke/echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000000\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = raw.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    let healthy = send(&client, addr, Method::GET, "/healthz", "").await;
+    assert_eq!(healthy.status, StatusCode::OK);
+    server.shutdown().await;
+}
+
+/// Settings whose arithmetic could not hold — deadlines past the clock's range, guest
+/// parameters that would wrap — are refused at deploy, naming the field and the range.
+#[tokio::test]
+async fn absurd_deployments_are_refused_naming_the_field_and_its_range() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+    let cases = [
+        (
+            "/functions/f?guest=noop&timeout=18000000000000000000s",
+            "timeout must be within 1ms..=1h",
+        ),
+        (
+            "/functions/f?guest=init-heavy(init_ms%3D18446744073709551615)",
+            "init_ms must be within 0..=3600000",
+        ),
+        (
+            "/functions/f?guest=noop&max_instances=4294967295",
+            "max_instances must be within 1..=100000",
+        ),
+        (
+            "/functions/f?guest=noop&max_queue=4294967295",
+            "max_queue must be within 0..=1000000",
+        ),
+        (
+            "/functions/f?guest=noop&keep_alive=18000000000000000000s",
+            "keep_alive must be at most 365days",
+        ),
+    ];
+    for (path, expected) in cases {
+        let answer = send(&client, addr, Method::PUT, path, "").await;
+        let message = String::from_utf8_lossy(&answer.body);
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {message}");
+        assert!(message.contains(expected), "{path}: {message}");
+    }
+    let listed = send(&client, addr, Method::GET, "/functions/f", "").await;
+    assert_eq!(listed.status, StatusCode::NOT_FOUND, "nothing was deployed");
+    let echo = send(&client, addr, Method::POST, "/invoke/echo", "fine").await;
+    assert_eq!(
+        (echo.status, echo.body),
+        (StatusCode::OK, Bytes::from("fine"))
+    );
+    server.shutdown().await;
+}
+
+/// A configuration file with a provisioned instance and a timeout beyond the range is
+/// refused when its functions are deployed, instead of panicking in the background.
+#[tokio::test]
+async fn a_configuration_with_an_absurd_timeout_is_refused_at_deploy() {
+    let file = bench_runtime::RuntimeFile::from_toml_str(
+        "[[functions]]\nname = \"f\"\nguest = \"noop\"\nprewarm = 1\ntimeout = \"18000000000000000000s\"\n",
+        "runtime.toml",
+    )
+    .expect("the file parses");
+    let runtime = Runtime::new(RuntimeConfig::default().with_instance_slots(4)).unwrap();
+    let err = runtime
+        .deploy(file.functions[0].clone())
+        .expect_err("refused");
+    assert!(
+        err.to_string().contains("timeout must be within 1ms..=1h"),
+        "{err}"
+    );
+    assert!(runtime.functions().is_empty());
+}

@@ -28,6 +28,11 @@ const FIXED: &[(&str, &str)] = &[
 ];
 
 const NOOP: &str = include_str!("noop.wat");
+
+/// Longest `init` of `init-heavy`: an hour, the longest timeout.
+const MAX_INIT_MS: u64 = 60 * 60 * 1000;
+/// Largest state of `init-heavy`: it must fit a 32-bit memory above the first 64 KiB.
+const MAX_STATE_MIB: u64 = 4000;
 const INIT_HEAVY: &str = include_str!("init-heavy.wat");
 
 /// Names of all built-in guests.
@@ -145,9 +150,17 @@ impl GuestSpec {
                 }
             }
         }
-        if state_mib > 4000 {
-            return Err(format!("`{self}`: state_mib must be at most 4000"));
+        if init_ms > MAX_INIT_MS {
+            return Err(format!(
+                "`{self}`: init_ms must be within 0..={MAX_INIT_MS} (an hour), found {init_ms}"
+            ));
         }
+        if state_mib > MAX_STATE_MIB {
+            return Err(format!(
+                "`{self}`: state_mib must be within 0..={MAX_STATE_MIB}, found {state_mib}"
+            ));
+        }
+        // Both are bounded above, so none of this can overflow.
         let state_end = 65536 + (state_mib << 20);
         Ok(module(
             &INIT_HEAVY
@@ -239,6 +252,14 @@ mod tests {
             ("init-heavy(init_ms=fast)", "whole number"),
             ("init-heavy(size=3)", "unknown argument `size`"),
             ("init-heavy(init_ms=1", "missing `)`"),
+            (
+                "init-heavy(init_ms=18446744073709551615)",
+                "init_ms must be within 0..=3600000",
+            ),
+            (
+                "init-heavy(state_mib=4001)",
+                "state_mib must be within 0..=4000",
+            ),
             ("chain()", "needs the functions"),
             ("chain(a b)", "not a function name"),
         ];
