@@ -576,3 +576,72 @@ async fn a_configuration_with_an_absurd_timeout_is_refused_at_deploy() {
     );
     assert!(runtime.functions().is_empty());
 }
+
+/// Counters run for the life of the runtime: a redeploy under the same name, or a removal and
+/// a later deploy, goes on from them.
+#[tokio::test]
+async fn counters_survive_redeploys() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+    let ok = "faas_invocations_total{function=\"echo\",outcome=\"ok\"}";
+    let read = |text: &str, sample: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(sample)?.trim().parse().ok())
+    };
+    for _ in 0..3 {
+        send(&client, addr, Method::POST, "/invoke/echo", "x").await;
+    }
+    let redeployed = send(&client, addr, Method::PUT, "/functions/echo?guest=echo", "").await;
+    assert_eq!(redeployed.status, StatusCode::OK);
+    let metrics = send(&client, addr, Method::GET, "/metrics", "").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert_eq!(read(&text, ok), Some(3), "{text}");
+    assert_eq!(
+        read(&text, "faas_deployments_total{function=\"echo\"}"),
+        Some(2)
+    );
+    send(&client, addr, Method::POST, "/invoke/echo", "x").await;
+    send(&client, addr, Method::DELETE, "/functions/echo", "").await;
+    send(&client, addr, Method::PUT, "/functions/echo?guest=echo", "").await;
+    let metrics = send(&client, addr, Method::GET, "/metrics", "").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert_eq!(read(&text, ok), Some(4), "{text}");
+    server.shutdown().await;
+}
+
+/// The runtime says which invocations a start delayed: its own (cold), or one it waited for
+/// in the queue — while its start kind stays what served it. Two workers, as served: one
+/// runs the computing `init`, the other reads the second request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_queued_behind_a_start_is_marked_delayed_by_it() {
+    let server = start().await;
+    let client = http1();
+    let addr = server.local_addr();
+    let put = send(
+        &client,
+        addr,
+        Method::PUT,
+        "/functions/slow?guest=init-heavy(init_ms%3D300%2C+state_mib%3D1)&max_instances=1",
+        "",
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::CREATED);
+    let first = tokio::spawn({
+        let client = client.clone();
+        async move { send(&client, addr, Method::POST, "/invoke/slow", "").await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // A client of its own, so that it does not wait for the first one's connection.
+    let queued = send(&http1(), addr, Method::POST, "/invoke/slow", "").await;
+    let first = first.await.unwrap();
+    assert_eq!(first.header("x-faas-start"), "cold");
+    assert_eq!(first.header("x-faas-delayed-by-start"), "1");
+    assert_eq!(queued.header("x-faas-start"), "warm");
+    assert_eq!(queued.header("x-faas-delayed-by-start"), "1");
+    assert!(queued.number("x-faas-queue-us") >= 100_000);
+    let later = send(&client, addr, Method::POST, "/invoke/slow", "").await;
+    assert_eq!(later.header("x-faas-start"), "warm");
+    assert!(later.headers.get("x-faas-delayed-by-start").is_none());
+    server.shutdown().await;
+}

@@ -195,3 +195,100 @@ fn a_function_with_an_unknown_guest_is_named() {
         "{stderr}"
     );
 }
+
+/// Invocations the client gives up on are cancelled on the runtime and give back what they
+/// held, so a timeout shorter than the invocations reads as timeouts — not as capacity
+/// refusals piling up behind leaked instances.
+#[test]
+fn invocations_that_time_out_at_the_client_end_as_timeouts_not_as_429() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+name = "impatient"
+seed = 3
+duration = "3s"
+
+[arrivals]
+process = "constant"
+rate = 100.0
+
+[[functions]]
+name = "slow"
+guest = "io"
+input = "1500"
+"#;
+    std::fs::write(dir.path().join("impatient.toml"), scenario).unwrap();
+    let output = faasbench(
+        &[
+            "run",
+            "impatient.toml",
+            "--timeout",
+            "500ms",
+            "--run-id",
+            "impatient",
+        ],
+        dir.path(),
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results/impatient/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let counts = &summary["invocations"];
+    let scheduled = counts["scheduled"].as_u64().unwrap();
+    assert!(scheduled >= 250, "{counts}");
+    assert_eq!(counts["errors"], scheduled, "{counts}");
+    let kinds: Vec<&String> = counts["errors_by_kind"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(kinds, ["timeout"], "{counts}");
+}
+
+/// With one instance and a 200 ms `init`, invocations that arrive during the start wait for
+/// it and are then served warm: the summary shows their queue time in the warm row and
+/// counts them as delayed by a start, beside the single cold start.
+#[test]
+fn warm_invocations_queued_behind_a_start_show_their_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"
+name = "queued"
+seed = 5
+duration = "2s"
+
+[arrivals]
+process = "constant"
+rate = 40.0
+
+[[functions]]
+name = "boot"
+guest = "init-heavy(init_ms=200, state_mib=1)"
+max_instances = 1
+"#;
+    std::fs::write(dir.path().join("queued.toml"), scenario).unwrap();
+    let output = faasbench(&["run", "queued.toml", "--run-id", "queued"], dir.path());
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("where the time went"), "{stdout}");
+    assert!(stdout.contains("delayed by a start"), "{stdout}");
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results/queued/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary["cold_starts"]["count"], 1,
+        "{}",
+        summary["cold_starts"]
+    );
+    let delayed = summary["delayed_by_start"]["count"].as_u64().unwrap();
+    // At 40/s, the 200 ms start holds back at least the next five arrivals.
+    assert!(delayed >= 6, "{}", summary["delayed_by_start"]);
+    assert_eq!(summary["delayed_by_start"]["unknown"], 0);
+    let warm_queue = &summary["composition_us"]["warm"]["queue"];
+    assert!(
+        warm_queue["max"].as_u64().unwrap() >= 100_000,
+        "the warm row shows the wait behind the start: {warm_queue}"
+    );
+    let warm_latency_max = summary["latency_us"]["warm"]["max"].as_u64().unwrap();
+    assert!(warm_latency_max >= warm_queue["max"].as_u64().unwrap());
+}
