@@ -1,8 +1,12 @@
+use std::time::Duration;
+
 use crate::policy::KeepAliveConfig;
 
 /// Most compilations at once: tokio's blocking pool holds 512 threads, shared with the rest of
 /// the process.
 const MAX_COMPILE_THREADS: usize = 256;
+/// Longest connection timeout accepted: beyond a day a timeout is a typo, not a setting.
+const MAX_CONNECTION_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Settings of a [`Runtime`](crate::Runtime), with documented defaults.
 ///
@@ -45,6 +49,16 @@ pub struct RuntimeConfig {
     /// Compilations (cold starts, snapshot builds) running at once, each on a blocking thread
     /// of its own, never on the threads that serve HTTP. Default: the number of cores.
     pub compile_threads: usize,
+    /// Longest an HTTP/1.1 request head may take to arrive, from its first byte to its end;
+    /// a connection trickling a head slower is closed. Default 10 s.
+    pub header_timeout: Duration,
+    /// Longest a connection may stay idle (no request in flight and none begun, since it
+    /// opened or since its last answer) before it is closed; for HTTP/2, idle means without
+    /// open streams. A request in flight is never cut by it. Default 60 s.
+    pub idle_timeout: Duration,
+    /// Connections the kernel queues for the server before they are accepted; the kernel caps
+    /// it at `net.core.somaxconn`. Default 4096.
+    pub listen_backlog: u32,
 }
 
 impl Default for RuntimeConfig {
@@ -61,6 +75,9 @@ impl Default for RuntimeConfig {
             max_output_bytes: 6 << 20,
             max_chain_depth: 8,
             compile_threads: std::thread::available_parallelism().map_or(2, usize::from),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            listen_backlog: 4096,
         }
     }
 }
@@ -108,6 +125,24 @@ impl RuntimeConfig {
         self
     }
 
+    /// Sets [`RuntimeConfig::header_timeout`].
+    pub fn with_header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// Sets [`RuntimeConfig::idle_timeout`].
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Sets [`RuntimeConfig::listen_backlog`].
+    pub fn with_listen_backlog(mut self, backlog: u32) -> Self {
+        self.listen_backlog = backlog;
+        self
+    }
+
     /// Checks the settings; returns the offending field and why.
     pub(crate) fn check(&self) -> Result<(), (&'static str, String)> {
         if self.max_function_memory_mb == 0 || self.max_function_memory_mb > 4096 {
@@ -138,6 +173,27 @@ impl RuntimeConfig {
                     "must be within 1..={MAX_COMPILE_THREADS}, found {}",
                     self.compile_threads
                 ),
+            ));
+        }
+        for (field, timeout) in [
+            ("header_timeout", self.header_timeout),
+            ("idle_timeout", self.idle_timeout),
+        ] {
+            if timeout.is_zero() || timeout > MAX_CONNECTION_TIMEOUT {
+                return Err((
+                    field,
+                    format!(
+                        "must be longer than zero and at most {}, found {}",
+                        humantime::format_duration(MAX_CONNECTION_TIMEOUT),
+                        humantime::format_duration(timeout)
+                    ),
+                ));
+            }
+        }
+        if !(1..=65535).contains(&self.listen_backlog) {
+            return Err((
+                "listen_backlog",
+                format!("must be within 1..=65535, found {}", self.listen_backlog),
             ));
         }
         if let KeepAliveConfig::HybridHistogram(hybrid) = &self.keep_alive {

@@ -13,6 +13,9 @@
 //! max_output_bytes = 6291456
 //! max_chain_depth = 8
 //! compile_threads = 2         # compilations at once (default: the number of cores)
+//! header_timeout = "10s"      # longest an HTTP/1.1 request head may take to arrive
+//! idle_timeout = "60s"        # idle connections are closed after this long
+//! listen_backlog = 4096       # connections queued before accept (capped by the kernel)
 //!
 //! [keep_alive]
 //! policy = "fixed"            # none | fixed | hybrid-histogram | faascache
@@ -82,6 +85,11 @@ struct FileLayout {
     max_output_bytes: Option<usize>,
     max_chain_depth: Option<u32>,
     compile_threads: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    header_timeout: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    idle_timeout: Option<Duration>,
+    listen_backlog: Option<u32>,
     #[serde(default)]
     keep_alive: KeepAliveConfig,
     #[serde(default)]
@@ -186,6 +194,9 @@ impl RuntimeFile {
             max_output_bytes: layout.max_output_bytes.unwrap_or(defaults.max_output_bytes),
             max_chain_depth: layout.max_chain_depth.unwrap_or(defaults.max_chain_depth),
             compile_threads: layout.compile_threads.unwrap_or(defaults.compile_threads),
+            header_timeout: layout.header_timeout.unwrap_or(defaults.header_timeout),
+            idle_timeout: layout.idle_timeout.unwrap_or(defaults.idle_timeout),
+            listen_backlog: layout.listen_backlog.unwrap_or(defaults.listen_backlog),
         };
         config
             .check()
@@ -327,6 +338,26 @@ module = "guests/custom.wat"
             err.contains("`listen`: belongs in a runtime configuration file"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn connection_settings_are_read_and_checked() {
+        let text = "header_timeout = \"2s\"\nidle_timeout = \"90s\"\nlisten_backlog = 128\n";
+        let file = RuntimeFile::from_toml_str(text, "runtime.toml").unwrap();
+        assert_eq!(file.config.header_timeout, Duration::from_secs(2));
+        assert_eq!(file.config.idle_timeout, Duration::from_secs(90));
+        assert_eq!(file.config.listen_backlog, 128);
+        for (text, field) in [
+            ("idle_timeout = \"0s\"", "`idle_timeout`"),
+            ("header_timeout = \"2days\"", "`header_timeout`"),
+            ("listen_backlog = 0", "`listen_backlog`"),
+            ("listen_backlog = 70000", "`listen_backlog`"),
+        ] {
+            let err = RuntimeFile::from_toml_str(text, "runtime.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(field), "expected {field} in: {err}");
+        }
     }
 
     #[test]

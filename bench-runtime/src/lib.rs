@@ -47,7 +47,30 @@
 //! | unknown function | 404 | — |
 //!
 //! Computing guests yield to the executor at every epoch tick (1 ms), so a long computation
-//! never holds a thread for long and other invocations keep being served.
+//! never holds a thread for long and other invocations keep being served. Compilation — every
+//! cold start compiles the module with Cranelift, and so does every snapshot build — runs on
+//! blocking threads, at most [`RuntimeConfig::compile_threads`] at once (default: the number of
+//! cores), so the threads serving HTTP keep answering during a storm of cold starts. Unloaded
+//! instances are dropped by a thread of their own, so an answer never waits for an instance's
+//! memory to be reset.
+//!
+//! Deployments are checked before anything runs: `timeout` 1 ms to 1 h, `max_instances` 1 to
+//! 100 000, `max_queue` up to 1 000 000, a `keep_alive` override up to 365 days, `memory_mb` up
+//! to [`RuntimeConfig::max_function_memory_mb`], built-in guest parameters within their ranges
+//! (`init-heavy`: `init_ms` up to an hour, `state_mib` up to 4000). Anything else is refused
+//! with 400 (or a configuration error) naming the field and its range.
+//!
+//! # Cancellation
+//!
+//! An invocation whose caller leaves — an HTTP/1.1 client that hangs up, an HTTP/2 stream that
+//! is reset, the caller of a chain that times out while its callee runs — is cancelled where
+//! it stands and gives back everything it held: its place in the queue, its instance slot, the
+//! memory reserved for a starting instance, and its instance. A guest that was running is
+//! **discarded, not run to completion**: it is interrupted at its next wait or epoch tick and
+//! its instance is unloaded rather than kept warm (its state is that of an interrupted call).
+//! A start that was under way is abandoned; a compilation already running finishes on its
+//! thread and is dropped. Cancelled invocations are counted as `cancelled` in `/metrics`, and
+//! so are the instances unloaded for it.
 //!
 //! # Guest ABI
 //!
@@ -75,7 +98,10 @@
 //!
 //! # Snapshots
 //!
-//! A snapshot restores linear memory and mutable globals. It is not possible for a module with
+//! A snapshot restores linear memory, mutable globals, and which passive data segments `init`
+//! dropped (they stay dropped). Its copy-on-write memory image is built with the snapshot,
+//! off the invocation path, so the first snapshot start costs what later ones do. It is not
+//! possible for a module with
 //! an imported or 64-bit memory or with a mutable global of a reference type; such a function
 //! always starts cold, and its stats say why. `init` must not change tables.
 //!
@@ -83,14 +109,32 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /invoke/{function}` | 200 with the output and `x-faas-start`, `x-faas-init-us`, `x-faas-queue-us`, `x-faas-exec-us`, `x-faas-billed-ms`, `x-faas-memory-mb`, `x-faas-instance`; errors as above (failed invocations carry the headers too); 429 with `retry-after` when the queue or the capacity is full |
+//! | `POST /invoke/{function}` | 200 with the output and `x-faas-start`, `x-faas-init-us`, `x-faas-queue-us`, `x-faas-exec-us`, `x-faas-billed-ms`, `x-faas-memory-mb`, `x-faas-instance`, and `x-faas-delayed-by-start: 1` when a start delayed the invocation; errors as above (failed invocations carry the headers too); 429 with `retry-after` when the queue or the capacity is full |
 //! | `PUT /functions/{function}` | deploys: the body is the module (WebAssembly binary or text), or `?guest=<spec>` names a built-in guest; `memory_mb`, `timeout`, `max_instances`, `max_queue`, `prewarm`, `keep_alive` as query parameters. 201 created, 200 replaced, 400 with the reason |
 //! | `GET /functions`, `GET /functions/{function}` | JSON: each function's settings and figures |
 //! | `DELETE /functions/{function}` | 204, or 404 |
-//! | `GET /metrics` | Prometheus text: starts by kind, invocations by outcome, instances busy/idle, queue, evictions by reason, idle memory-time, memory used |
+//! | `GET /metrics` | Prometheus text: starts by kind, invocations by outcome, instances busy/idle, queue, evictions by reason, deployments, idle memory-time, memory used. Counters never go back for the life of the process: a redeploy, or a removal and a later deploy under the same name, goes on from them |
 //! | `GET /healthz` | 200 `ok` |
 //!
 //! The server speaks HTTP/1.1 with keep-alive and HTTP/2 over cleartext on the same port.
+//! A connection is closed when idle for [`RuntimeConfig::idle_timeout`] (60 s: no request in
+//! flight or begun; HTTP/2 by GOAWAY) or when an HTTP/1.1 request head takes longer than
+//! [`RuntimeConfig::header_timeout`] (10 s) to arrive; a request in flight is never cut. The
+//! listen backlog is [`RuntimeConfig::listen_backlog`] (4096, capped by the kernel's
+//! `net.core.somaxconn`), and the server raises its soft limit of open files to the hard
+//! limit, since each connection holds one.
+//!
+//! `x-faas-start` says how the instance that served the invocation was started. An
+//! invocation that waited in the queue while another invocation's instance started, and then
+//! got that instance, is `warm` — and waited all the same: its `x-faas-queue-us` shows how
+//! long, and `x-faas-delayed-by-start: 1` says a start delayed it (it is also sent for cold and
+//! snapshot starts, which were delayed by their own start). Load generators count these
+//! beside cold starts.
+//!
+//! A request body over [`RuntimeConfig::max_body_bytes`] gets 413. The rest of the body is
+//! read and thrown away (up to 64 MiB) so that a client still sending sees the answer rather
+//! than a reset connection; a body announced beyond that, or by a client waiting for
+//! `100 Continue`, is refused at once and the connection closed.
 //!
 //! # Configuration file
 //!
@@ -103,6 +147,7 @@ mod claim;
 mod compile;
 mod config;
 mod config_file;
+mod connection;
 mod deploy;
 mod engine;
 mod error;

@@ -137,3 +137,70 @@ fn a_broken_configuration_is_refused_naming_file_table_and_key() {
         "{stderr}"
     );
 }
+
+#[test]
+fn serve_under_a_low_file_descriptor_limit_still_answers_with_many_idle_connections() {
+    const IDLE_CONNECTIONS: usize = 300;
+    let hard = Command::new("sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8_lossy(&hard.stdout).trim().to_owned();
+    if hard != "unlimited"
+        && hard
+            .parse::<usize>()
+            .is_ok_and(|n| n < IDLE_CONNECTIONS + 64)
+    {
+        eprintln!(
+            "skipped: the hard file-descriptor limit ({hard}) leaves no room for {IDLE_CONNECTIONS} connections"
+        );
+        return;
+    }
+    // The soft limit alone is low, as a login shell's often is; the hard one is not.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn 256 && exec \"$0\" serve --listen 127.0.0.1:0",
+            env!("CARGO_BIN_EXE_faasbench"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in: {line}"))
+        .to_owned();
+    // Drained on the side, so that a chatty server never blocks on a full pipe.
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        log
+    });
+
+    let idle: Vec<TcpStream> = (0..IDLE_CONNECTIONS)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let read = stream.read_to_string(&mut answer);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(idle);
+    let log = log.join().unwrap();
+    read.unwrap_or_else(|err| {
+        panic!("no answer to /healthz beside {IDLE_CONNECTIONS} idle connections: {err}\n{log}")
+    });
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nok\n"), "{answer}");
+}
