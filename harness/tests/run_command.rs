@@ -196,6 +196,22 @@ fn a_function_with_an_unknown_guest_is_named() {
     );
 }
 
+/// Writes `scenario` as `<name>.toml` in `dir`, runs it with `options` under the run id
+/// `name`, and returns what it printed and its summary.
+fn run_to_summary(dir: &Path, name: &str, scenario: &str, options: &[&str]) -> (String, Value) {
+    std::fs::write(dir.join(format!("{name}.toml")), scenario).unwrap();
+    let file = format!("{name}.toml");
+    let mut args = vec!["run", file.as_str(), "--run-id", name];
+    args.extend_from_slice(options);
+    let output = faasbench(&args, dir);
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let summary = std::fs::read_to_string(dir.join("results").join(name).join("summary.json"));
+    (
+        text(&output.stdout),
+        serde_json::from_str(&summary.unwrap()).unwrap(),
+    )
+}
+
 /// Invocations the client gives up on are cancelled on the runtime and give back what they
 /// held, so a timeout shorter than the invocations reads as timeouts — not as capacity
 /// refusals piling up behind leaked instances.
@@ -216,23 +232,7 @@ name = "slow"
 guest = "io"
 input = "1500"
 "#;
-    std::fs::write(dir.path().join("impatient.toml"), scenario).unwrap();
-    let output = faasbench(
-        &[
-            "run",
-            "impatient.toml",
-            "--timeout",
-            "500ms",
-            "--run-id",
-            "impatient",
-        ],
-        dir.path(),
-    );
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("results/impatient/summary.json")).unwrap(),
-    )
-    .unwrap();
+    let (_, summary) = run_to_summary(dir.path(), "impatient", scenario, &["--timeout", "500ms"]);
     let counts = &summary["invocations"];
     let scheduled = counts["scheduled"].as_u64().unwrap();
     assert!(scheduled >= 250, "{counts}");
@@ -265,16 +265,9 @@ name = "boot"
 guest = "init-heavy(init_ms=200, state_mib=1)"
 max_instances = 1
 "#;
-    std::fs::write(dir.path().join("queued.toml"), scenario).unwrap();
-    let output = faasbench(&["run", "queued.toml", "--run-id", "queued"], dir.path());
-    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
-    let stdout = text(&output.stdout);
+    let (stdout, summary) = run_to_summary(dir.path(), "queued", scenario, &[]);
     assert!(stdout.contains("where the time went"), "{stdout}");
     assert!(stdout.contains("delayed by a start"), "{stdout}");
-    let summary: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("results/queued/summary.json")).unwrap(),
-    )
-    .unwrap();
     assert_eq!(
         summary["cold_starts"]["count"], 1,
         "{}",

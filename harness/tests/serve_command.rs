@@ -37,6 +37,23 @@ fn exchange(addr: &str, request: &str) -> String {
     answer
 }
 
+/// Reads the server's first line on stderr and the address it says it serves on; returns the
+/// address, the line and the rest of stderr.
+fn listening_address(
+    child: &mut std::process::Child,
+) -> (String, String, BufReader<std::process::ChildStderr>) {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in: {line}"))
+        .to_owned();
+    (addr, line, stderr)
+}
+
 #[test]
 fn serve_runs_the_configured_functions_until_interrupted() {
     let dir = tempfile::tempdir().unwrap();
@@ -48,15 +65,7 @@ fn serve_runs_the_configured_functions_until_interrupted() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in: {line}"))
-        .to_owned();
+    let (addr, line, mut stderr) = listening_address(&mut child);
     assert!(line.contains("serving 2 functions"), "{line}");
 
     let answer = exchange(
@@ -166,15 +175,7 @@ fn serve_under_a_low_file_descriptor_limit_still_answers_with_many_idle_connecti
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in: {line}"))
-        .to_owned();
+    let (addr, _, mut stderr) = listening_address(&mut child);
     // Drained on the side, so that a chatty server never blocks on a full pipe.
     let log = std::thread::spawn(move || {
         let mut log = String::new();

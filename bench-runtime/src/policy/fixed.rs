@@ -69,15 +69,6 @@ impl KeepAlivePolicy for FixedKeepAlive {
 
     fn on_arrival(&mut self, _function: &str, _now: PolicyTime) {}
 
-    fn on_access(
-        &mut self,
-        _function: &str,
-        _started: Option<Duration>,
-        _now: PolicyTime,
-    ) -> Option<f64> {
-        None
-    }
-
     fn on_idle(&mut self, function: &str, now: PolicyTime) -> IdlePlan {
         IdlePlan {
             retention: Retention::Until(now.saturating_add(self.ttl_of(function))),
@@ -85,19 +76,6 @@ impl KeepAlivePolicy for FixedKeepAlive {
             // Least recently used first: the longer idle, the lower.
             priority: now.as_secs_f64(),
         }
-    }
-
-    fn priority(&self, _function: &str, now: PolicyTime) -> f64 {
-        now.as_secs_f64()
-    }
-
-    fn on_unloaded(
-        &mut self,
-        _function: &str,
-        _hits: u64,
-        _evicted_at: Option<f64>,
-        _now: PolicyTime,
-    ) {
     }
 }
 

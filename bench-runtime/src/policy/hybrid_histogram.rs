@@ -491,15 +491,6 @@ impl KeepAlivePolicy for HybridHistogram {
         history.in_flight = history.in_flight.saturating_add(1);
     }
 
-    fn on_access(
-        &mut self,
-        _function: &str,
-        _started: Option<Duration>,
-        _now: PolicyTime,
-    ) -> Option<f64> {
-        None
-    }
-
     fn on_idle(&mut self, function: &str, now: PolicyTime) -> IdlePlan {
         let Some(history) = self.functions.get_mut(function) else {
             // Unknown (e.g. removed while running): nothing learnt, nothing to remember.
@@ -513,19 +504,6 @@ impl KeepAlivePolicy for HybridHistogram {
             history.idle_since = Some(now);
         }
         history.windows.plan(now)
-    }
-
-    fn priority(&self, _function: &str, now: PolicyTime) -> f64 {
-        now.as_secs_f64()
-    }
-
-    fn on_unloaded(
-        &mut self,
-        _function: &str,
-        _hits: u64,
-        _evicted_at: Option<f64>,
-        _now: PolicyTime,
-    ) {
     }
 }
 

@@ -101,26 +101,38 @@ pub trait KeepAlivePolicy: Send {
     /// An instance of `function` took on an invocation at `now`: an idle one (`started` is
     /// `None`), or a new one whose start took `started`. Returns the priority every idle
     /// instance of the function takes from now on, for policies that re-rank a function's
-    /// instances on each access (Greedy-Dual does), or `None`.
+    /// instances on each access (Greedy-Dual does), or `None` (the default).
     fn on_access(
         &mut self,
-        function: &str,
-        started: Option<Duration>,
-        now: PolicyTime,
-    ) -> Option<f64>;
+        _function: &str,
+        _started: Option<Duration>,
+        _now: PolicyTime,
+    ) -> Option<f64> {
+        None
+    }
 
     /// An invocation of `function` ended at `now`. Its instance, if it keeps one, is idle now:
     /// the plan says for how long. The plan's pre-warm applies to the function either way.
     fn on_idle(&mut self, function: &str, now: PolicyTime) -> IdlePlan;
 
     /// The eviction priority of an instance of `function` that becomes idle at `now` without
-    /// having served an invocation: a pre-warmed or provisioned one.
-    fn priority(&self, function: &str, now: PolicyTime) -> f64;
+    /// having served an invocation: a pre-warmed or provisioned one. By default the time,
+    /// in seconds: least recently used first.
+    fn priority(&self, _function: &str, now: PolicyTime) -> f64 {
+        now.as_secs_f64()
+    }
 
     /// An instance of `function` that had served `hits` invocations left memory at `now`.
     /// `evicted_at` is its priority when it was evicted to make room for another instance,
-    /// `None` for every other way of leaving.
-    fn on_unloaded(&mut self, function: &str, hits: u64, evicted_at: Option<f64>, now: PolicyTime);
+    /// `None` for every other way of leaving. By default nothing is learnt from it.
+    fn on_unloaded(
+        &mut self,
+        _function: &str,
+        _hits: u64,
+        _evicted_at: Option<f64>,
+        _now: PolicyTime,
+    ) {
+    }
 }
 
 /// Which policy a runtime uses, with its settings. The `serde` form is the `[keep_alive]`

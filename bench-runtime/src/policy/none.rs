@@ -4,8 +4,6 @@
 //! the baseline that the other policies' cold-start savings and memory costs are measured
 //! against.
 
-use std::time::Duration;
-
 use super::{FunctionTraits, IdlePlan, KeepAlivePolicy, PolicyTime, Retention};
 
 /// Unloads every instance as soon as it becomes idle.
@@ -23,15 +21,6 @@ impl KeepAlivePolicy for NoKeepAlive {
 
     fn on_arrival(&mut self, _function: &str, _now: PolicyTime) {}
 
-    fn on_access(
-        &mut self,
-        _function: &str,
-        _started: Option<Duration>,
-        _now: PolicyTime,
-    ) -> Option<f64> {
-        None
-    }
-
     fn on_idle(&mut self, _function: &str, _now: PolicyTime) -> IdlePlan {
         IdlePlan {
             retention: Retention::Discard,
@@ -39,23 +28,12 @@ impl KeepAlivePolicy for NoKeepAlive {
             priority: 0.0,
         }
     }
-
-    fn priority(&self, _function: &str, _now: PolicyTime) -> f64 {
-        0.0
-    }
-
-    fn on_unloaded(
-        &mut self,
-        _function: &str,
-        _hits: u64,
-        _evicted_at: Option<f64>,
-        _now: PolicyTime,
-    ) {
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::super::KeepAliveConfig;
     use super::*;
 
