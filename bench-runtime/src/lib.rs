@@ -162,6 +162,7 @@ mod reaper;
 mod runtime;
 mod server;
 mod snapshot;
+mod start;
 mod stats;
 
 pub use config::RuntimeConfig;

@@ -1,4 +1,4 @@
-//! The runtime: deployed functions, the invocation path through the start kinds, and the
+//! The runtime: deployed functions, the invocation path, and the
 //! public in-process API.
 
 use std::collections::HashMap;
@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::Notify;
-use wasmtime::{Engine, Linker, Module};
+use wasmtime::{Engine, Linker};
 
-use crate::abi::{self, HostState, InstanceLimits, Invoker};
+use crate::abi::{self, HostState, Invoker};
 use crate::claim::Claim;
 use crate::compile::CompilePool;
 use crate::deploy::{self, Deployed, SnapshotState};
@@ -20,9 +20,9 @@ use crate::engine::{self, EpochTicker};
 use crate::instance::{FunctionInstance, GuestFailure};
 use crate::metering::{self, Metering, StartKind, micros};
 use crate::policy::{Clock, FunctionTraits, ScaledClock};
-use crate::pool::{Finished, Pools, PrewarmStart};
+use crate::pool::{Finished, Pools};
 use crate::reaper::Reaper;
-use crate::snapshot::{self, Captured, Instrumented};
+use crate::start::{OriginalModule, deadline_after};
 use crate::stats::{FunctionStats, RuntimeStats};
 use crate::{DeployError, EngineError, FunctionConfig, InvokeError, RuntimeConfig};
 
@@ -36,20 +36,21 @@ pub struct InvocationOutput {
 /// The state shared by the runtime's handle, its HTTP server, its background tasks and the
 /// `invoke` import of running guests.
 pub(crate) struct Shared {
-    engine: Engine,
-    linker: Linker<HostState>,
-    config: RuntimeConfig,
-    clock: ScaledClock,
+    // Shared with the start paths in `start`.
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) clock: ScaledClock,
     functions: RwLock<HashMap<String, Arc<Deployed>>>,
     pools: Mutex<Pools<FunctionInstance>>,
-    next_instance: AtomicU64,
+    pub(crate) next_instance: AtomicU64,
     next_generation: AtomicU64,
     /// Wakes the keeper when keep-alive deadlines or pre-warms change.
     pub(crate) keeper_wake: Arc<Notify>,
-    tokio: tokio::runtime::Handle,
-    compiler: CompilePool,
+    pub(crate) tokio: tokio::runtime::Handle,
+    pub(crate) compiler: CompilePool,
     reaper: Reaper<FunctionInstance>,
-    this: Weak<Shared>,
+    pub(crate) this: Weak<Shared>,
     _ticker: EpochTicker,
 }
 
@@ -320,79 +321,6 @@ impl StartedInstance {
     }
 }
 
-/// `timeout` after `start`. Timeouts are checked at deploy (at most an hour), so this cannot
-/// overflow; it saturates rather than panic all the same.
-fn deadline_after(start: Instant, timeout: Duration) -> Instant {
-    const YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
-    start
-        .checked_add(timeout)
-        .or_else(|| start.checked_add(YEAR))
-        .unwrap_or(start)
-}
-
-/// The module a function's cold starts compile, owned for the compile pool.
-struct ColdModule(Arc<Deployed>);
-
-impl AsRef<[u8]> for ColdModule {
-    fn as_ref(&self) -> &[u8] {
-        self.0.cold_module()
-    }
-}
-
-/// The function's module as deployed, owned for the compile pool.
-struct OriginalModule(Arc<Deployed>);
-
-impl AsRef<[u8]> for OriginalModule {
-    fn as_ref(&self) -> &[u8] {
-        &self.0.original
-    }
-}
-
-/// The right to capture a function's snapshot, held by its first cold start. If that start
-/// does not get as far as the capture (it failed, or its caller left), the next cold start
-/// gets the right.
-struct CaptureTurn {
-    function: Arc<Deployed>,
-    captured: bool,
-}
-
-impl CaptureTurn {
-    /// The turn, when snapshots are possible for `function` and none was captured yet.
-    fn take(function: &Arc<Deployed>) -> Option<Self> {
-        function.instrumented.as_ref()?;
-        let mut state = function.snapshot();
-        if !matches!(*state, SnapshotState::Pending) {
-            return None;
-        }
-        *state = SnapshotState::Capturing;
-        Some(Self {
-            function: function.clone(),
-            captured: false,
-        })
-    }
-
-    fn instrumented(&self) -> Option<&Instrumented> {
-        self.function.instrumented.as_ref()
-    }
-
-    /// The capture happened: the snapshot build takes it from here.
-    fn done(mut self) {
-        self.captured = true;
-    }
-}
-
-impl Drop for CaptureTurn {
-    fn drop(&mut self) {
-        if self.captured {
-            return;
-        }
-        let mut state = self.function.snapshot();
-        if matches!(*state, SnapshotState::Capturing) {
-            *state = SnapshotState::Pending;
-        }
-    }
-}
-
 fn describe(failure: &GuestFailure, timeout: Duration) -> String {
     match failure {
         GuestFailure::Trap(message) => message.clone(),
@@ -441,16 +369,6 @@ impl Shared {
             .get(name)
             .cloned()
             .ok_or_else(|| InvokeError::UnknownFunction(name.to_owned()))
-    }
-
-    fn limits(&self, function: &Deployed) -> InstanceLimits {
-        let invoker: Weak<dyn Invoker> = self.this.clone();
-        InstanceLimits {
-            memory_bytes: (function.config.memory_mb as usize) << 20,
-            max_output_bytes: self.config.max_output_bytes,
-            max_chain_depth: self.config.max_chain_depth,
-            invoker: Some(invoker),
-        }
     }
 
     fn deploy(&self, function: FunctionConfig) -> Result<bool, DeployError> {
@@ -507,125 +425,6 @@ impl Shared {
         let unloaded = self.pools().remove(name, self.clock.now());
         self.discard(unloaded);
         true
-    }
-
-    /// Starts pre-warmed or provisioned instances in the background.
-    pub(crate) fn start_prewarms(&self, starts: Vec<PrewarmStart>) {
-        let Some(this) = self.this.upgrade() else {
-            return;
-        };
-        for start in starts {
-            self.tokio.spawn(this.clone().prewarm(start));
-        }
-    }
-
-    async fn prewarm(self: Arc<Self>, start: PrewarmStart) {
-        let deployed = self
-            .lookup(&start.function)
-            .ok()
-            .filter(|deployed| deployed.generation == start.generation);
-        let started = match &deployed {
-            Some(deployed) => {
-                let deadline = deadline_after(Instant::now(), deployed.config.timeout);
-                self.start_new(deployed, deadline).await.ok()
-            }
-            None => None,
-        };
-        let (kind, instance) = match started {
-            Some((instance, kind, _)) => (kind, Some(instance)),
-            None => (StartKind::Cold, None),
-        };
-        let (unloaded, wake) = self
-            .pools()
-            .prewarmed(&start, kind, instance, self.clock.now());
-        self.discard(unloaded);
-        self.wake_keeper(wake);
-    }
-
-    /// A new instance: from the snapshot when it is ready, otherwise a cold start (which, the
-    /// first time, captures the snapshot). Returns the instance, its start kind and its cost.
-    async fn start_new(
-        &self,
-        function: &Arc<Deployed>,
-        deadline: Instant,
-    ) -> Result<(FunctionInstance, StartKind, Duration), GuestFailure> {
-        let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
-        let limits = self.limits(function);
-        let begun = Instant::now();
-        let ready = match &*function.snapshot() {
-            SnapshotState::Ready(pre) => Some(pre.clone()),
-            _ => None,
-        };
-        if let Some(pre) = ready {
-            let instance = FunctionInstance::restore(&self.engine, &pre, limits, id).await?;
-            return Ok((instance, StartKind::Snapshot, begun.elapsed()));
-        }
-        // The first cold start of a function captures its snapshot; later ones run the same
-        // instrumented module without capturing.
-        let turn = CaptureTurn::take(function);
-        let module = self
-            .compiler
-            .compile(&self.engine, ColdModule(function.clone()))
-            .await
-            .map_err(GuestFailure::Trap)?;
-        let (instance, captured) = FunctionInstance::cold(
-            &self.engine,
-            &self.linker,
-            &module,
-            limits,
-            id,
-            deadline,
-            turn.as_ref().and_then(CaptureTurn::instrumented),
-        )
-        .await?;
-        let cost = begun.elapsed();
-        if let (Some(turn), Some(captured)) = (turn, captured) {
-            turn.done();
-            self.build_snapshot(function.clone(), captured);
-        }
-        Ok((instance, StartKind::Cold, cost))
-    }
-
-    /// Builds and compiles the snapshot module on the compile pool, copy-on-write image
-    /// included, so that the first snapshot start does not build it.
-    fn build_snapshot(&self, function: Arc<Deployed>, captured: Result<Captured, String>) {
-        let engine = self.engine.clone();
-        let linker = self.linker.clone();
-        let compiler = self.compiler.clone();
-        self.tokio.spawn(async move {
-            let source = function.clone();
-            let built = compiler
-                .run(move || {
-                    let captured = captured?;
-                    // Captures come only from instances of the instrumented module.
-                    let instrumented = source.instrumented.as_ref().ok_or_else(|| {
-                        "the function has no instrumented module to build from".to_owned()
-                    })?;
-                    let wasm = snapshot::build(instrumented, &captured)?;
-                    let module = Module::new(&engine, &wasm).map_err(|err| format!("{err:#}"))?;
-                    module
-                        .initialize_copy_on_write_image()
-                        .map_err(|err| format!("{err:#}"))?;
-                    let pre = linker
-                        .instantiate_pre(&module)
-                        .map_err(|err| format!("{err:#}"))?;
-                    tracing::debug!(
-                        function = %source.name,
-                        bytes = captured.data_bytes(),
-                        "snapshot ready"
-                    );
-                    Ok(pre)
-                })
-                .await
-                .and_then(|built| built);
-            *function.snapshot() = match built {
-                Ok(pre) => SnapshotState::Ready(Arc::new(pre)),
-                Err(reason) => {
-                    tracing::warn!(function = %function.name, "snapshot failed: {reason}");
-                    SnapshotState::Failed(reason)
-                }
-            };
-        });
     }
 
     async fn invoke(
