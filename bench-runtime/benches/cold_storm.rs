@@ -65,6 +65,14 @@ fn serve(
     (threads, server)
 }
 
+/// The clients' own thread, apart from the runtime's.
+fn client_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Sends a POST and reads the answer: its status, headers and the time it took.
 async fn post(
     client: &HttpClient,
@@ -125,11 +133,7 @@ fn storm_round(seconds: u64) -> Vec<f64> {
     let (threads, server) = serve(config, functions);
     let addr = server.local_addr();
 
-    let clients = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (latency, cold) = clients.block_on(async move {
+    let (latency, cold) = client_thread().block_on(async move {
         let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
         // The provisioned instance is ready before the clock starts.
         post(&client, addr, "hot", "").await;
@@ -187,11 +191,7 @@ fn teardown_round() -> Vec<f64> {
             .with_keep_alive(KeepAliveConfig::None {});
         let (threads, server) = serve(config, functions);
         let addr = server.local_addr();
-        let clients = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let overhead = clients.block_on(async move {
+        let overhead = client_thread().block_on(async move {
             let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
             // The first (cold) start captures the snapshot; wait until it is ready.
             post(&client, addr, "state", "").await;

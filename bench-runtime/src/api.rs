@@ -127,7 +127,8 @@ async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Ap
         }
     }
     let mut body = request.into_body();
-    let mut kept = Vec::with_capacity(declared.map_or(0, |length| length.min(limit_u64) as usize));
+    // Frames are kept as they arrive; a body of one frame (the common case) is not copied.
+    let mut kept: Vec<Bytes> = Vec::new();
     let mut seen: u64 = 0;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|err| {
@@ -144,13 +145,16 @@ async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Ap
             return Err(too_large(true));
         }
         if seen <= limit_u64 {
-            kept.extend_from_slice(&data);
+            kept.push(data);
         }
     }
     if seen > limit_u64 {
         return Err(too_large(false));
     }
-    Ok(Bytes::from(kept))
+    Ok(match kept.len() {
+        1 => kept.swap_remove(0),
+        _ => Bytes::from(kept.concat()),
+    })
 }
 
 async fn invoke(runtime: &Runtime, name: &str, request: Request<Incoming>) -> ApiResponse {

@@ -107,13 +107,12 @@ impl<'a> Claim<'a> {
             permit: None,
             waited_for_start: false,
         };
-        let unknown = || InvokeError::UnknownFunction(claim_name(&claim.holding));
         match claim.function.permits.clone().try_acquire_owned() {
             Ok(permit) => {
                 claim.admitted(permit);
                 return Ok(claim);
             }
-            Err(TryAcquireError::Closed) => return Err(unknown()),
+            Err(TryAcquireError::Closed) => return Err(claim.gone()),
             Err(TryAcquireError::NoPermits) => {}
         }
         let waiting = claim.function.waiting.fetch_add(1, Ordering::AcqRel);
@@ -125,7 +124,7 @@ impl<'a> Claim<'a> {
         let permit = claim.function.permits.clone().acquire_owned().await;
         claim.function.waiting.fetch_sub(1, Ordering::AcqRel);
         claim.stage = Stage::Done;
-        let permit = permit.map_err(|_| unknown())?;
+        let permit = permit.map_err(|_| claim.gone())?;
         claim.waited_for_start = claim.function.starts.ran_since(seen);
         claim.admitted(permit);
         Ok(claim)
@@ -179,8 +178,9 @@ impl<'a> Claim<'a> {
         }
     }
 
+    /// The function was removed while the invocation waited.
     fn gone(&self) -> InvokeError {
-        InvokeError::UnknownFunction(claim_name(&self.holding))
+        InvokeError::UnknownFunction(self.holding.function.to_string())
     }
 
     /// The new instance started, as `kind`, in `cost`; it serves the invocation now.
@@ -240,10 +240,6 @@ impl<'a> Claim<'a> {
         self.shared.discard(unloaded);
         self.shared.wake_keeper(wake);
     }
-}
-
-fn claim_name(holding: &Holding) -> String {
-    holding.function.to_string()
 }
 
 impl Drop for Claim<'_> {
