@@ -36,6 +36,10 @@ const SPIN_QUANTILE: f64 = 0.75;
 pub(crate) struct PacerSettings {
     /// The instant the schedule's time zero stands for.
     pub(crate) origin: Instant,
+    /// The end of the run (the schedule's end plus the request timeout): invocations reached
+    /// later are dropped, so a schedule this machine cannot issue in time never prolongs the
+    /// run.
+    pub(crate) deadline: Instant,
     /// Invocations in flight at most; beyond, due invocations are dropped.
     pub(crate) max_in_flight: u64,
     /// Ask for SCHED_FIFO priority for the pacer thread.
@@ -50,6 +54,8 @@ pub(crate) struct PacerReport {
     pub(crate) not_sent: u64,
     /// Why the schedule ended before its end, if it did (its trace could not be read).
     pub(crate) failure: Option<String>,
+    /// Schedule time at which dispatching stopped early (a stop, a failure), if it did.
+    pub(crate) stopped_after: Option<Duration>,
     /// Dropped invocations, recorded as outcomes.
     pub(crate) dropped: Recorder,
     /// How late each invocation was handed to a worker, µs.
@@ -78,6 +84,7 @@ pub(crate) fn run(
         dispatched: 0,
         not_sent: 0,
         failure: None,
+        stopped_after: None,
         dropped: Recorder::new(schedule.functions().len()),
         dispatch_lag: recorder::histogram(SIGNIFICANT_DIGITS),
         cpu: None,
@@ -91,11 +98,13 @@ pub(crate) fn run(
             Ok(invocation) => invocation,
             Err(err) => {
                 report.failure = Some(err.to_string());
+                report.stopped_after = Some(Instant::now().saturating_duration_since(settings.origin));
                 break;
             }
         };
         let due = settings.origin + Duration::from_micros(invocation.at_us);
         if !clock.wait_until(due, &stop) {
+            report.stopped_after = Some(Instant::now().saturating_duration_since(settings.origin));
             let rest = schedule.by_ref().take_while(Result::is_ok).count();
             report.not_sent = 1 + rest as u64;
             break;
@@ -107,7 +116,7 @@ pub(crate) fn run(
             micros(Instant::now().saturating_duration_since(due)),
         );
         progress.due();
-        if progress.in_flight() >= settings.max_in_flight {
+        if progress.in_flight() >= settings.max_in_flight || Instant::now() >= settings.deadline {
             let dropped = dropped_outcome(invocation);
             report.dropped.record(&dropped);
             if let Some(log) = &log {
@@ -133,7 +142,7 @@ pub(crate) fn run(
     report
 }
 
-fn dropped_outcome(invocation: Invocation) -> Outcome {
+pub(crate) fn dropped_outcome(invocation: Invocation) -> Outcome {
     Outcome {
         invocation,
         latency_us: 0,

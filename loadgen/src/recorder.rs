@@ -129,15 +129,47 @@ impl GroupRecord {
 }
 
 /// Billing figures reported by the platform (`x-faas-billed-ms`, `x-faas-memory-mb`).
+///
+/// The headers come from the platform, so their values are checked before they are summed:
+/// a billed time longer than the invocation took (plus [`Billing::ALLOWANCE_MS`] for billing
+/// granularity) or a memory size above [`Billing::MAX_MEMORY_MB`] is counted as implausible
+/// and left out of the sums, which saturate rather than wrap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Billing {
-    /// Invocations that reported both billed time and memory.
+    /// Invocations that reported plausible billed time and memory.
     pub invocations: u64,
     /// Sum over those invocations of billed milliseconds × MiB.
     pub mb_ms: u128,
+    /// Invocations whose billing headers were implausible, left out of the sums.
+    pub implausible: u64,
 }
 
 impl Billing {
+    /// Billed time may exceed the measured service time by this much (platforms round up to
+    /// their billing step, at most 100 ms among the major ones, or bill a minimum).
+    pub const ALLOWANCE_MS: u64 = 1_000;
+    /// No platform offers functions with more memory than this (1 TiB).
+    pub const MAX_MEMORY_MB: u64 = 1 << 20;
+
+    /// Adds one invocation's report, `service_us` being the time it took as measured here.
+    fn add(&mut self, billed_ms: u64, memory_mb: u64, service_us: u64) {
+        let longest_ms = service_us.div_ceil(1000).saturating_add(Self::ALLOWANCE_MS);
+        if billed_ms > longest_ms || memory_mb > Self::MAX_MEMORY_MB {
+            self.implausible = self.implausible.saturating_add(1);
+            return;
+        }
+        self.invocations = self.invocations.saturating_add(1);
+        self.mb_ms = self
+            .mb_ms
+            .saturating_add(u128::from(billed_ms) * u128::from(memory_mb));
+    }
+
+    fn merge(&mut self, other: &Billing) {
+        self.invocations = self.invocations.saturating_add(other.invocations);
+        self.mb_ms = self.mb_ms.saturating_add(other.mb_ms);
+        self.implausible = self.implausible.saturating_add(other.implausible);
+    }
+
     /// Billed GB-seconds (GiB of memory × seconds), the unit FaaS prices use.
     pub fn gb_seconds(&self) -> f64 {
         self.mb_ms as f64 / 1024.0 / 1000.0
@@ -190,8 +222,8 @@ impl Recorder {
         if let (Some(billed_ms), Some(memory_mb)) =
             (outcome.metering.billed_ms, outcome.metering.memory_mb)
         {
-            self.billing.invocations += 1;
-            self.billing.mb_ms += u128::from(billed_ms) * u128::from(memory_mb);
+            self.billing
+                .add(billed_ms, memory_mb, outcome.service_us);
         }
         if let Some(function) = self.functions.get_mut(outcome.invocation.function.index()) {
             function.record(outcome);
@@ -244,8 +276,7 @@ impl Recorder {
                 into.get_or_insert_with(GroupRecord::default).merge(from)?;
             }
         }
-        self.billing.invocations += other.billing.invocations;
-        self.billing.mb_ms += other.billing.mb_ms;
+        self.billing.merge(&other.billing);
         Ok(())
     }
 
@@ -296,6 +327,16 @@ impl Recorder {
     /// Latency of successful invocations that started as `kind`.
     pub fn latency(&self, kind: StartKind) -> &Histogram<u64> {
         &self.latency[kind.index()]
+    }
+
+    /// Latency of all successful invocations, every start kind added together.
+    pub fn all_latency(&self) -> Histogram<u64> {
+        let mut all = histogram(SIGNIFICANT_DIGITS);
+        for h in &self.latency {
+            // Same settings everywhere: adding cannot fail.
+            let _ = all.add(h);
+        }
+        all
     }
 
     /// Service time (from the actual send) of successful invocations that started as `kind`.
@@ -389,6 +430,37 @@ mod tests {
                 ..PlatformMetering::default()
             },
         }
+    }
+
+    #[test]
+    fn billing_near_the_limits_saturates_and_implausible_reports_are_left_out() {
+        let billed = |billed_ms: u64, memory_mb: u64, service_us: u64| {
+            let mut o = outcome(0, service_us.saturating_mul(2), Ok(()), StartKind::Warm);
+            o.service_us = service_us;
+            o.metering.billed_ms = Some(billed_ms);
+            o.metering.memory_mb = Some(memory_mb);
+            o
+        };
+        let mut recorder = Recorder::new(2);
+        // Plausible: 3 ms billed for 2.5 ms of service, and a 100 ms minimum bill.
+        recorder.record(&billed(3, 128, 2_500));
+        recorder.record(&billed(100, 128, 2_500));
+        // A platform reporting absurd values: a billed time near 2^64 ms, a memory size near
+        // 2^64 MiB. Summed as they come, two of these would wrap the u128 total.
+        recorder.record(&billed(u64::MAX, u64::MAX, 2_500));
+        recorder.record(&billed(u64::MAX - 1, 128, u64::MAX));
+        recorder.record(&billed(3, u64::MAX, 2_500));
+        let billing = recorder.billing();
+        assert_eq!(billing.invocations, 2);
+        assert_eq!(billing.mb_ms, 103 * 128);
+        assert_eq!(billing.implausible, 3);
+
+        // Sums that reach the top stay there when merged.
+        let mut full = Recorder::new(2);
+        full.billing.mb_ms = u128::MAX - 5;
+        full.merge(&recorder).unwrap();
+        assert_eq!(full.billing().mb_ms, u128::MAX);
+        assert_eq!(full.billing().implausible, 3);
     }
 
     #[test]

@@ -157,6 +157,7 @@ pub async fn replay(
         .iter()
         .map(|f| f.name.clone())
         .collect();
+    target.check_functions(functions.len())?;
     let urls = functions
         .iter()
         .map(|name| target.url_for(name))
@@ -209,6 +210,7 @@ pub async fn replay(
             .collect(),
         functions: schedule.functions().to_vec(),
         origin,
+        deadline: origin + schedule.duration() + options.request.timeout,
         progress: progress.clone(),
         log: log.clone(),
         intervals: intervals.clone(),
@@ -226,6 +228,7 @@ pub async fn replay(
     let mut recorder = Recorder::new(functions.len());
     let mut pacing = None;
     let mut not_sent = 0;
+    let mut stopped_after = None;
     let failure;
     let outputs = match options.load.users() {
         None => {
@@ -243,6 +246,7 @@ pub async fn replay(
             let (report_sender, report) = oneshot::channel();
             let settings = PacerSettings {
                 origin,
+                deadline: context.deadline,
                 max_in_flight: options.load.max_in_flight() as u64,
                 realtime: options.realtime,
             };
@@ -269,6 +273,7 @@ pub async fn replay(
                 .map_err(|_| ReplayError::Internal("the pacer stopped without a report".into()))?;
             recorder.merge(&report.dropped)?;
             not_sent = report.not_sent;
+            stopped_after = report.stopped_after;
             failure = report.failure;
             if let Some(Err(refused)) = &report.realtime {
                 warnings.push(refused.clone());
@@ -296,6 +301,9 @@ pub async fn replay(
             )
             .await?;
             failure = feed.failure();
+            if stop.is_stopped() || failure.is_some() {
+                stopped_after = Some(origin.elapsed());
+            }
             outputs
         }
     };
@@ -328,6 +336,7 @@ pub async fn replay(
         started_at,
         planned,
         elapsed,
+        replayed: stopped_after.map_or(planned, |after| after.min(planned)),
         load: options.load.clone(),
         request: options.request.clone(),
         start_inference: options.start_inference.clone(),

@@ -54,6 +54,9 @@ pub struct RunResult {
     pub planned: Duration,
     /// From time zero until the last answer arrived.
     pub elapsed: Duration,
+    /// The part of the schedule actually replayed: its duration, or less when the run was
+    /// stopped or its schedule failed. Rates are over this time.
+    pub replayed: Duration,
     /// Open or closed loop, with its settings.
     pub load: LoadSpec,
     /// How requests were made.

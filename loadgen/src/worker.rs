@@ -48,6 +48,10 @@ pub(crate) struct WorkerContext {
     pub(crate) bodies: Vec<Option<Bytes>>,
     /// The instant the schedule's time zero stands for.
     pub(crate) origin: Instant,
+    /// The end of the run: the schedule's end plus the request timeout. Nothing is sent
+    /// after it, and an exchange still open then ends as a timeout: its latency from its
+    /// scheduled time already exceeds the timeout.
+    pub(crate) deadline: Instant,
     pub(crate) progress: Arc<LiveProgress>,
     pub(crate) log: Option<Arc<InvocationLog>>,
     pub(crate) intervals: Arc<IntervalLog>,
@@ -130,10 +134,12 @@ impl Sender {
             Some(body) => body.clone(),
             None => context.functions[function].request_body(&invocation),
         };
-        let exchange = self
-            .client
-            .send_from(&context.urls[function], body, begun)
-            .await;
+        let exchange = tokio::time::timeout_at(
+            context.deadline.into(),
+            self.client.send_from(&context.urls[function], body, begun),
+        )
+        .await
+        .unwrap_or_else(|_| crate::client::Exchange::cut_off());
         let done = Instant::now();
         let sent = exchange.sent.unwrap_or(begun);
         let service_us = micros(done.saturating_duration_since(sent));
@@ -322,8 +328,14 @@ pub(crate) async fn open_loop(
             biased;
             next = due.recv(), if pacer_open => match next {
                 Some(invocation) => {
+                    let now = Instant::now();
+                    if now >= sender.context.deadline {
+                        // Handed over too late to be sent within the run.
+                        tally.finish(&crate::pacer::dropped_outcome(invocation), now);
+                        continue;
+                    }
                     let scheduled = sender.context.origin + Duration::from_micros(invocation.at_us);
-                    in_flight.push(sender.exchange(invocation, scheduled, Instant::now(), true));
+                    in_flight.push(sender.exchange(invocation, scheduled, now, true));
                 }
                 None => pacer_open = false,
             },

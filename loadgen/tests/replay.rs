@@ -186,11 +186,19 @@ async fn run(scenario: &Scenario, target: &Target, options: ReplayOptions) -> Ru
     .await
 }
 
-fn buckets_add_up(result: &RunResult) {
+/// Every invocation of `scenario`'s schedule, counted by walking the schedule itself, ended in
+/// exactly one bucket.
+fn buckets_add_up(result: &RunResult, scenario: &Scenario) {
+    let length = scenario.schedule().count() as u64;
     let recorder = &result.recorder;
     assert_eq!(
         recorder.ok() + recorder.error_count() + recorder.dropped() + result.not_sent,
-        result.scheduled()
+        length,
+        "ok {} · errors {} · dropped {} · not sent {}",
+        recorder.ok(),
+        recorder.error_count(),
+        recorder.dropped(),
+        result.not_sent
     );
 }
 
@@ -223,7 +231,7 @@ async fn every_scheduled_invocation_ends_ok_or_as_an_error_by_kind() {
     let failing = run(&scenario, &target(&server, "fail"), options).await;
     assert_eq!(failing.recorder.errors()[&ErrorKind::Status(503)], 200);
     assert_eq!(failing.recorder.functions()[1].errors, 100);
-    buckets_add_up(&failing);
+    buckets_add_up(&failing, &scenario);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,15 +299,11 @@ async fn invocations_beyond_the_in_flight_bound_are_dropped_and_counted() {
         },
         ..ReplayOptions::default()
     };
-    let result = run(
-        &scenario(&["f"], 200.0, "500ms"),
-        &target(&server, "slow"),
-        options,
-    )
-    .await;
+    let schedule = scenario(&["f"], 200.0, "500ms");
+    let result = run(&schedule, &target(&server, "slow"), options).await;
     let recorder = &result.recorder;
     assert_eq!(result.scheduled(), 100);
-    buckets_add_up(&result);
+    buckets_add_up(&result, &schedule);
     // Two slots, 50 ms each, for 500 ms: about 20 sent, the rest dropped — never delayed.
     assert!(
         (60..=90).contains(&recorder.dropped()),
@@ -316,6 +320,40 @@ async fn invocations_beyond_the_in_flight_bound_are_dropped_and_counted() {
         result.late()
     );
     assert_eq!(result.rate_held(), Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_ends_at_its_duration_plus_the_timeout_whatever_the_machine_can_issue() {
+    let server = serve().await;
+    // 30,000 invocations in 1 s over 8 connections to a route answering in 50 ms: 160/s can
+    // be served. Without an end, the rest would wait for a connection for minutes.
+    let schedule = scenario(&["f"], 30_000.0, "1s");
+    let options = ReplayOptions {
+        load: LoadSpec::Open {
+            max_in_flight: 1_000_000,
+            late_after: Duration::from_millis(10),
+            rate_tolerance: 0.01,
+        },
+        request: RequestSpec {
+            connections: Some(8),
+            timeout: Duration::from_secs(1),
+            ..RequestSpec::default()
+        },
+        ..ReplayOptions::default()
+    };
+    let result = run(&schedule, &target(&server, "slow"), options).await;
+    // 1 s of schedule and 1 s of timeout; the rest is slack for a busy machine.
+    assert!(result.elapsed < Duration::from_secs(8), "{:?}", result.elapsed);
+    buckets_add_up(&result, &schedule);
+    let recorder = &result.recorder;
+    assert!(recorder.ok() < 1_000, "ok {}", recorder.ok());
+    assert!(
+        recorder.errors().get(&ErrorKind::Timeout).copied().unwrap_or(0) + recorder.dropped()
+            > 25_000,
+        "errors {:?} · dropped {}",
+        recorder.errors(),
+        recorder.dropped()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +392,7 @@ async fn a_target_going_away_mid_run_is_recorded_as_errors_and_the_run_finishes(
     };
     assert!(!result.stopped_early);
     assert_eq!(result.scheduled(), 200);
-    buckets_add_up(&result);
+    buckets_add_up(&result, &scenario);
     let ok = result.recorder.ok();
     let connection_errors: u64 = result
         .recorder

@@ -80,6 +80,7 @@ mod tests {
         let billing = Billing {
             invocations: 1000,
             mb_ms: 1000 * 100 * 1024,
+            implausible: 0,
         };
         let cost = PricingModel::aws_lambda_x86().cost(billing).unwrap();
         assert!((cost.gb_seconds - 100.0).abs() < 1e-9);
@@ -101,6 +102,7 @@ mod tests {
         let billing = Billing {
             invocations: 1,
             mb_ms: 128,
+            implausible: 0,
         };
         let cost = PricingModel::aws_lambda_x86().cost(billing).unwrap();
         let per_ms = cost.compute_usd_per_million / 1e6;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::pricing::{Cost, PricingModel};
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Percentiles of a histogram, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -45,6 +45,51 @@ impl Percentiles {
             p99: histogram.value_at_quantile(0.99),
             p99_9: histogram.value_at_quantile(0.999),
             max: histogram.max(),
+        })
+    }
+}
+
+/// Latency over every invocation that was due, not only the successful ones: each failed,
+/// timed-out or dropped invocation counts as slower than any success. A percentile that falls
+/// among those is `None` (read "beyond the timeout"): when more than 1 % of the due
+/// invocations failed, p99 says so instead of describing the lucky ones.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AllScheduled {
+    /// Invocations due: successes, errors and dropped ones (not those never sent after a stop).
+    pub count: u64,
+    /// Errors, timeouts and dropped invocations among them.
+    pub failed: u64,
+    /// The request timeout, ms: a failure is at least this slow or never answered.
+    pub timeout_ms: f64,
+    pub p50: Option<u64>,
+    pub p90: Option<u64>,
+    pub p99: Option<u64>,
+    pub p99_9: Option<u64>,
+    pub max: Option<u64>,
+}
+
+impl AllScheduled {
+    /// `successes` holds the latencies of the successful invocations; `failed` more were due.
+    pub fn of(successes: &Histogram<u64>, failed: u64, timeout_ms: f64) -> Option<Self> {
+        let ok = successes.len();
+        let count = ok.checked_add(failed)?;
+        if count == 0 {
+            return None;
+        }
+        // Successes sort first, failures after every one of them.
+        let at = |quantile: f64| {
+            let rank = ((quantile * count as f64).ceil() as u64).clamp(1, count);
+            (rank <= ok).then(|| successes.value_at_quantile(rank as f64 / ok as f64))
+        };
+        Some(Self {
+            count,
+            failed,
+            timeout_ms,
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            p99_9: at(0.999),
+            max: (failed == 0).then(|| successes.max()),
         })
     }
 }
@@ -295,6 +340,9 @@ pub struct Summary {
     /// Wall-clock time of the schedule's time zero, RFC 3339.
     pub started_at: String,
     pub planned_seconds: f64,
+    /// The part of the schedule replayed: `planned_seconds`, or less after a stop. Rates are
+    /// over this time.
+    pub replayed_seconds: f64,
     pub elapsed_seconds: f64,
     /// True when the run was stopped before the end of its schedule.
     pub partial: bool,
@@ -307,6 +355,8 @@ pub struct Summary {
     /// Latency of successful invocations from their scheduled send time, by start kind and
     /// `all`, µs. Kinds with no invocations are left out.
     pub latency_us: BTreeMap<String, Percentiles>,
+    /// Latency of every invocation that was due, failures counted as slower than any success.
+    pub latency_all_scheduled_us: Option<AllScheduled>,
     /// Service time (from the actual send) of successful invocations, by start kind and `all`.
     pub service_time_us: BTreeMap<String, Percentiles>,
     /// How late invocations were sent (actual send minus scheduled time, including any wait
@@ -379,6 +429,7 @@ impl Summary {
             target: result.target.clone(),
             started_at: humantime::format_rfc3339_millis(result.started_at).to_string(),
             planned_seconds: result.planned.as_secs_f64(),
+            replayed_seconds: result.replayed.as_secs_f64(),
             elapsed_seconds: elapsed,
             partial: result.stopped_early,
             load: load_summary(result),
@@ -401,6 +452,11 @@ impl Summary {
                 0.0
             },
             latency_us: by_start_kind(|kind| recorder.latency(kind).clone()),
+            latency_all_scheduled_us: AllScheduled::of(
+                &recorder.all_latency(),
+                errors.saturating_add(recorder.dropped()),
+                result.request.timeout.as_secs_f64() * 1000.0,
+            ),
             service_time_us: by_start_kind(|kind| recorder.service(kind).clone()),
             send_lag_us: Percentiles::of(recorder.send_lag()),
             composition_us: StartKind::ALL
@@ -439,9 +495,30 @@ impl Summary {
                 .map(|(trigger, record)| (trigger.as_str().to_owned(), GroupSummary::of(record)))
                 .collect(),
             functions,
-            warnings: result.warnings.clone(),
+            warnings: warnings(result),
         }
     }
+}
+
+/// The run's own warnings, and those the figures call for.
+fn warnings(result: &RunResult) -> Vec<String> {
+    let mut warnings = result.warnings.clone();
+    let recorder = &result.recorder;
+    if recorder.dropped() > 0 {
+        warnings.push(format!(
+            "{} invocations were dropped, never sent: they were due while the in-flight bound was reached or the load generator could not issue them in time; the platform saw less load than scheduled",
+            recorder.dropped()
+        ));
+    }
+    let implausible = recorder.billing().implausible;
+    if implausible > 0 {
+        warnings.push(format!(
+            "{implausible} answers carried implausible billing headers (billed longer than the invocation took plus {} ms, or more than {} MiB); they are left out of the cost",
+            loadgen::Billing::ALLOWANCE_MS,
+            loadgen::Billing::MAX_MEMORY_MB
+        ));
+    }
+    warnings
 }
 
 fn load_summary(result: &RunResult) -> LoadSummary {
@@ -477,13 +554,7 @@ fn rate_summary(result: &RunResult) -> Option<RateSummary> {
     let due = result.scheduled() - result.not_sent;
     let late = result.late();
     // A stopped run asked only for what was due until it stopped.
-    let window = if result.stopped_early {
-        result.elapsed.min(result.planned)
-    } else {
-        result.planned
-    }
-    .as_secs_f64()
-    .max(1e-9);
+    let window = result.replayed.as_secs_f64().max(1e-9);
     Some(RateSummary {
         requested_per_second: due as f64 / window,
         issued_per_second: result.sent() as f64 / window,

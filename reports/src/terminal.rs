@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use loadgen::LatencyComponent;
 
-use crate::summary::{ALL, CompositionSummary, GroupSummary, LoadSummary, Percentiles, Summary};
+use crate::summary::{
+    ALL, AllScheduled, CompositionSummary, GroupSummary, LoadSummary, Percentiles, Summary};
 
 /// Functions listed in the per-function table; the busiest come first.
 const FUNCTIONS_SHOWN: usize = 10;
@@ -73,6 +74,25 @@ fn percentile_row(out: &mut String, label: &str, p: &Percentiles) {
         ms(p.p99),
         ms(p.p99_9),
         ms(p.max)
+    );
+}
+
+/// The latency of every due invocation, a failure slower than any success: a percentile among
+/// the failures reads `> <timeout>`.
+fn all_scheduled_row(out: &mut String, all: &AllScheduled) {
+    let beyond = format!(">{}", ms((all.timeout_ms * 1000.0) as u64));
+    let cell = |value: Option<u64>| value.map_or(beyond.clone(), ms);
+    let _ = writeln!(
+        out,
+        "  {:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n  (all due: the {} failed, timed-out or dropped count as slower than any success)",
+        "all due",
+        all.count,
+        cell(all.p50),
+        cell(all.p90),
+        cell(all.p99),
+        cell(all.p99_9),
+        cell(all.max),
+        all.failed
     );
 }
 
@@ -196,6 +216,12 @@ pub fn render(summary: &Summary) -> String {
     }
     if let Some(all) = summary.latency_us.get(ALL) {
         percentile_row(&mut out, ALL, all);
+    }
+
+    if let Some(all) = &summary.latency_all_scheduled_us
+        && all.failed > 0
+    {
+        all_scheduled_row(&mut out, all);
     }
 
     composition_table(&mut out, &summary.composition_us);

