@@ -1,7 +1,5 @@
 //! `faasbench trace`: look into a trace, sample it, and write the schedule a scenario replays.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rand::SeedableRng;
 use scenarios::Scenario;
+use scenarios::output_file::OutputFile;
 use scenarios::arrival::ScheduleRng;
 use scenarios::sample::{self, SampleMethod};
 use scenarios::trace::{self, TraceFiles};
@@ -134,10 +133,17 @@ pub fn trace(command: TraceCommand) -> anyhow::Result<ExitCode> {
                 scenario = scenario.with_duration(duration);
             }
             spinner.message(format!("writing {}", out.display()));
-            let file =
-                File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
-            let written = scenarios::write_schedule_csv(scenario.schedule(), BufWriter::new(file))
+            let mut inputs = vec![scenario.source.clone()];
+            if let Some(trace) = &scenario.trace {
+                let files = &trace.spec.files;
+                inputs.extend(files.invocations.iter().cloned());
+                inputs.extend(files.durations.iter().cloned());
+                inputs.extend(files.memory.iter().cloned());
+            }
+            let mut file = OutputFile::create(&out, &inputs)?;
+            let written = scenarios::write_schedule_csv(scenario.schedule(), file.writer())
                 .with_context(|| format!("cannot write {}", out.display()))?;
+            file.commit()?;
             drop(spinner);
             println!(
                 "wrote {written} invocations of {} functions over {} to {}",

@@ -38,6 +38,7 @@ pub mod arrival;
 mod error;
 mod load;
 mod mix;
+pub mod output_file;
 mod profile;
 mod request;
 pub mod sample;

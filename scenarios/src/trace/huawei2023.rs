@@ -263,7 +263,7 @@ impl TraceReader for Huawei2023 {
                 path: target.clone(),
                 source,
             };
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&target).map_err(io)?);
+            let mut out = crate::output_file::OutputFile::create(&target, &self.files)?;
             let names: Vec<&str> = keep.iter().map(|&i| header.names[i].as_str()).collect();
             writeln!(out, "{}", names.join(",")).map_err(io)?;
             while let Some(row) = rows.next_row()? {
@@ -273,7 +273,7 @@ impl TraceReader for Huawei2023 {
                     .collect::<Result<Vec<_>, _>>()?;
                 writeln!(out, "{}", fields.join(",")).map_err(io)?;
             }
-            out.flush().map_err(io)?;
+            out.commit()?;
             written.push(target);
         }
         Ok(written)

@@ -184,6 +184,9 @@ pub enum TraceError {
     /// The file as a whole does not fit the layout.
     #[error("{path}: {message}")]
     Layout { path: PathBuf, message: String },
+    /// An output file could not be written, or would have replaced an input.
+    #[error(transparent)]
+    Output(#[from] crate::output_file::OutputError),
 }
 
 /// The files of a trace, by role.

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::TraceError;
+use crate::output_file::OutputFile;
 
 /// The column names of a trace file.
 #[derive(Debug, Clone)]
@@ -228,7 +229,7 @@ pub(crate) fn copy_rows(
         path: target.clone(),
         source,
     };
-    let mut out = std::io::BufWriter::new(File::create(&target).map_err(io)?);
+    let mut out = OutputFile::create(&target, &[path.to_owned()])?;
     let mut rows = Rows::open(path)?;
     let header = rows.header()?;
     writeln!(out, "{}", header.names.join(",")).map_err(io)?;
@@ -237,7 +238,7 @@ pub(crate) fn copy_rows(
             writeln!(out, "{}", row.text()).map_err(io)?;
         }
     }
-    out.flush().map_err(io)?;
+    out.commit()?;
     Ok(target)
 }
 
