@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use rand::SeedableRng;
 use scenarios::Scenario;
-use scenarios::output_file::OutputFile;
 use scenarios::arrival::ScheduleRng;
+use scenarios::output_file::OutputFile;
 use scenarios::sample::{self, SampleMethod};
 use scenarios::trace::{self, TraceFiles};
 

@@ -18,7 +18,8 @@ fn text(bytes: &[u8]) -> String {
 /// A copy of the shipped Azure 2019 sample in a fresh folder, with a scenario replaying it.
 fn trace_folder() -> (tempfile::TempDir, Vec<PathBuf>, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/traces/azure2019-sample-100");
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/traces/azure2019-sample-100");
     let files: Vec<PathBuf> = ["100_inv.csv", "100_run.csv", "100_mem.csv"]
         .iter()
         .map(|name| {

@@ -286,6 +286,7 @@ fn throughput(url: &str) {
     let mut to_wrk = Vec::new();
     let mut to_hyper = Vec::new();
     let mut hyper_to_wrk = Vec::new();
+    let mut issued = Vec::new();
     for round in 1..=rounds {
         let Some(reference) = wrk(url, connections as u64, seconds, cores) else {
             println!("wrk is not installed (apt-get install wrk): no reference");
@@ -295,6 +296,7 @@ fn throughput(url: &str) {
         let result = replay(&scenario, url, &options);
         let ours = result.recorder.ok() as f64 / result.elapsed.as_secs_f64();
         let errors = result.recorder.error_count();
+        issued.push(ours);
         to_wrk.push(ours / reference);
         to_hyper.push(ours / hyper);
         hyper_to_wrk.push(hyper / reference);
@@ -302,6 +304,21 @@ fn throughput(url: &str) {
             "round {round}: loadgen {ours:>7.0}/s ({errors} errors) · wrk {reference:>7.0}/s · bare hyper client {hyper:>7.0}/s · loadgen ÷ wrk {:.3}",
             ours / reference
         );
+    }
+    issued.sort_by(f64::total_cmp);
+    if let Some(&best) = issued.last() {
+        match loadgen::capacity::save(
+            best,
+            &format!(
+                "instrument throughput, best of {rounds} rounds of {seconds} s, {connections} connections, {workers} threads"
+            ),
+        ) {
+            Ok(path) => println!(
+                "capacity: {best:.0}/s recorded in {} (runs asking for more are warned)",
+                path.display()
+            ),
+            Err(err) => println!("capacity: not recorded: {err}"),
+        }
     }
     println!("median of {rounds} rounds (min–max):");
     for (label, ratios) in [

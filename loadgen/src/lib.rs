@@ -39,6 +39,7 @@
 //!   cold or snapshot start itself, so platforms without that header still have their own
 //!   starts counted.
 
+pub mod capacity;
 mod client;
 mod composition;
 mod feed;

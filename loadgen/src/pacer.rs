@@ -98,7 +98,8 @@ pub(crate) fn run(
             Ok(invocation) => invocation,
             Err(err) => {
                 report.failure = Some(err.to_string());
-                report.stopped_after = Some(Instant::now().saturating_duration_since(settings.origin));
+                report.stopped_after =
+                    Some(Instant::now().saturating_duration_since(settings.origin));
                 break;
             }
         };

@@ -222,8 +222,7 @@ impl Recorder {
         if let (Some(billed_ms), Some(memory_mb)) =
             (outcome.metering.billed_ms, outcome.metering.memory_mb)
         {
-            self.billing
-                .add(billed_ms, memory_mb, outcome.service_us);
+            self.billing.add(billed_ms, memory_mb, outcome.service_us);
         }
         if let Some(function) = self.functions.get_mut(outcome.invocation.function.index()) {
             function.record(outcome);

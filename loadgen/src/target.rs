@@ -144,7 +144,10 @@ mod tests {
         let target = Target::new("http://127.0.0.1:8080/invoke/").unwrap();
         target.check_functions(1).unwrap();
         let err = target.check_functions(3).unwrap_err().to_string();
-        assert!(err.contains("3 functions") && err.contains("{function}"), "{err}");
+        assert!(
+            err.contains("3 functions") && err.contains("{function}"),
+            "{err}"
+        );
         Target::new("http://127.0.0.1:8080/{function}")
             .unwrap()
             .check_functions(3)

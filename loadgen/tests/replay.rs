@@ -343,12 +343,21 @@ async fn a_run_ends_at_its_duration_plus_the_timeout_whatever_the_machine_can_is
     };
     let result = run(&schedule, &target(&server, "slow"), options).await;
     // 1 s of schedule and 1 s of timeout; the rest is slack for a busy machine.
-    assert!(result.elapsed < Duration::from_secs(8), "{:?}", result.elapsed);
+    assert!(
+        result.elapsed < Duration::from_secs(8),
+        "{:?}",
+        result.elapsed
+    );
     buckets_add_up(&result, &schedule);
     let recorder = &result.recorder;
     assert!(recorder.ok() < 1_000, "ok {}", recorder.ok());
     assert!(
-        recorder.errors().get(&ErrorKind::Timeout).copied().unwrap_or(0) + recorder.dropped()
+        recorder
+            .errors()
+            .get(&ErrorKind::Timeout)
+            .copied()
+            .unwrap_or(0)
+            + recorder.dropped()
             > 25_000,
         "errors {:?} · dropped {}",
         recorder.errors(),

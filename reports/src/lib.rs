@@ -16,6 +16,7 @@ pub mod terminal;
 pub use pricing::{Cost, PricingModel};
 pub use results_dir::{ReportError, run_id, write_artifacts};
 pub use summary::{
-    ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary, GroupSummary,
-    LoadSummary, PacingSummary, Percentiles, RateSummary, SCHEMA_VERSION, StartKindSource, Summary,
+    ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary,
+    GroupSummary, LoadSummary, PacingSummary, Percentiles, RateSummary, SCHEMA_VERSION,
+    StartKindSource, Summary,
 };

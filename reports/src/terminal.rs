@@ -6,7 +6,8 @@ use std::fmt::Write;
 use loadgen::LatencyComponent;
 
 use crate::summary::{
-    ALL, AllScheduled, CompositionSummary, GroupSummary, LoadSummary, Percentiles, Summary};
+    ALL, AllScheduled, CompositionSummary, GroupSummary, LoadSummary, Percentiles, Summary,
+};
 
 /// Functions listed in the per-function table; the busiest come first.
 const FUNCTIONS_SHOWN: usize = 10;

@@ -407,7 +407,9 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
 fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     // 102 successes, a 500 and a dropped invocation: 2 of 104 due failed, beyond 1 %.
     let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
-    let all = summary.latency_all_scheduled_us.expect("invocations were due");
+    let all = summary
+        .latency_all_scheduled_us
+        .expect("invocations were due");
     assert_eq!((all.count, all.failed), (104, 2));
     assert_eq!(all.timeout_ms, 30_000.0);
     // p99 is the 103rd of 104: a failure. The median is among the successes.
@@ -418,14 +420,21 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     // Failures sort after every success, so the median moves up, never down.
     assert!(p50 >= successes.p50, "{p50} against {}", successes.p50);
     let table = terminal::render(&summary);
-    assert!(table.contains("all due") && table.contains(">30000"), "{table}");
+    assert!(
+        table.contains("all due") && table.contains(">30000"),
+        "{table}"
+    );
 
     // Without failures the view is the successes' own.
     let mut recorder = Recorder::new(2);
     for ms in 1..=100 {
         recorder.record(&outcome(0, ms * 1000, StartKind::Warm, Ok(())));
     }
-    let clean = Summary::from_run(&result_of(recorder), "unit-2", &PricingModel::aws_lambda_x86());
+    let clean = Summary::from_run(
+        &result_of(recorder),
+        "unit-2",
+        &PricingModel::aws_lambda_x86(),
+    );
     let all = clean.latency_all_scheduled_us.unwrap();
     assert_eq!(all.failed, 0);
     assert_eq!(all.p99, Some(clean.latency_us[reports::ALL].p99));
@@ -476,13 +485,20 @@ fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
     absurd.metering.memory_mb = Some(u64::MAX);
     recorder.record(&absurd);
     recorder.record(&absurd);
-    let summary = Summary::from_run(&result_of(recorder), "unit-4", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(
+        &result_of(recorder),
+        "unit-4",
+        &PricingModel::aws_lambda_x86(),
+    );
     let cost = summary.cost.unwrap();
     assert_eq!(cost.billed_invocations, 1);
     // 2 ms at 1 GiB: $0.20 + 0.002 GB-s × $0.0000166667 × 1M ≈ $0.2333 per 1M.
     assert!((cost.usd_per_million - 0.233_333).abs() < 1e-3, "{cost:?}");
     assert!(
-        summary.warnings.iter().any(|w| w.contains("2 answers carried implausible billing")),
+        summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("2 answers carried implausible billing")),
         "{:?}",
         summary.warnings
     );

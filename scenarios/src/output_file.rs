@@ -86,7 +86,10 @@ impl OutputFile {
             path: self.target.clone(),
             source,
         };
-        let file = self.writer.into_inner().map_err(|err| io(err.into_error()))?;
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|err| io(err.into_error()))?;
         file.as_file().sync_all().map_err(io)?;
         file.persist(&self.target).map_err(|err| io(err.error))?;
         Ok(self.target)
@@ -120,7 +123,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let detour = dir.path().join("sub/../trace.csv");
         for output in [&input, &link, &hard, &detour] {
-            let err = OutputFile::create(output, &inputs).err().unwrap().to_string();
+            let err = OutputFile::create(output, &inputs)
+                .err()
+                .unwrap()
+                .to_string();
             assert!(err.contains("it is the input"), "{err}");
         }
         assert_eq!(
@@ -140,7 +146,11 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
         drop(file);
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no leftovers");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no leftovers"
+        );
 
         let mut file = OutputFile::create(&target, &[]).unwrap();
         writeln!(file, "new").unwrap();
