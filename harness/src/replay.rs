@@ -36,6 +36,9 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let target = Target::new(template).context("--target")?;
+    target
+        .check_functions(scenario.functions.len())
+        .context("--target")?;
     if !scenario.configurations.is_empty() {
         eprintln!(
             "note: the scenario's runtime configurations apply to the embedded runtime; replaying once against {}",

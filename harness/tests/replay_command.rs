@@ -215,6 +215,11 @@ fn ctrl_c_stops_the_replay_and_writes_partial_results() {
         3000
     );
     assert!((80..=150).contains(&count("ok")), "{counts}");
+    // Rates are over the 2.5 s replayed, not the 60 s planned.
+    let requested = partial["rate"]["requested_per_second"].as_f64().unwrap();
+    assert!((40.0..=60.0).contains(&requested), "{}", partial["rate"]);
+    let replayed = partial["replayed_seconds"].as_f64().unwrap();
+    assert!((2.0..=6.0).contains(&replayed), "replayed {replayed} s");
     let intervals = std::fs::read_to_string(dir.path().join("results/cut/intervals.csv")).unwrap();
     assert!(intervals.lines().count() >= 3, "{intervals}");
 }
@@ -245,6 +250,24 @@ fn replay_without_a_target_says_how_to_give_one() {
         "{}",
         text(&bad.stderr)
     );
+    // What the template says is what is used, or it is refused before the run.
+    for (template, reason) in [
+        ("http://127.0.0.1:99999/{function}", "invalid port"),
+        ("ftp://127.0.0.1/{function}", "unknown scheme"),
+        ("http://:8080/{function}", "not a valid URL"),
+    ] {
+        let refused = faasbench(
+            &["replay", "external.toml", "--target", template],
+            dir.path(),
+        );
+        assert!(!refused.status.success(), "{template} was accepted");
+        let stderr = text(&refused.stderr);
+        assert!(stderr.contains(reason), "{template}: {stderr}");
+        assert!(
+            !dir.path().join("results").exists(),
+            "{template}: a run started"
+        );
+    }
 }
 
 #[test]
