@@ -124,6 +124,12 @@ pub fn print_what_runs(scenario: &Scenario) {
         }
         eprintln!("{line}");
     }
+    if let Some(warning) = scenario
+        .peak_rate()
+        .and_then(|peak| loadgen::capacity::warning(peak, loadgen::capacity::load()))
+    {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Replays `scenario` against `target`, writes the results into `dir` (created if missing)

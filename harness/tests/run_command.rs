@@ -285,3 +285,34 @@ max_instances = 1
     let warm_latency_max = summary["latency_us"]["warm"]["max"].as_u64().unwrap();
     assert!(warm_latency_max >= warm_queue["max"].as_u64().unwrap());
 }
+
+#[test]
+fn a_rate_beyond_what_this_machine_issued_is_warned_about_at_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("e2e.toml"), SCENARIO).unwrap();
+    let capacity = dir.path().join("capacity");
+    let run = |issued: u32| {
+        std::fs::write(&capacity, format!("issued_per_second = {issued}\n")).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_faasbench"))
+            .args([
+                "run",
+                "e2e.toml",
+                "--duration",
+                "1s",
+                "--run-id",
+                &format!("cap-{issued}"),
+            ])
+            .env("FAASBENCH_CAPACITY", &capacity)
+            .current_dir(dir.path())
+            .output()
+            .expect("faasbench runs");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stderr)
+    };
+    let stderr = run(10);
+    assert!(
+        stderr.contains("asks for up to 40 invocations/s; this machine issued at most 10/s"),
+        "{stderr}"
+    );
+    assert!(!run(1000).contains("this machine issued"));
+}

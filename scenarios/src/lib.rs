@@ -39,6 +39,7 @@ mod error;
 mod load;
 mod mix;
 pub mod output_file;
+mod peak_rate;
 mod profile;
 mod request;
 pub mod sample;
