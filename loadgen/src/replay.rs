@@ -157,6 +157,11 @@ pub async fn replay(
         .iter()
         .map(|f| f.name.clone())
         .collect();
+    let trace_ids = schedule
+        .functions()
+        .iter()
+        .map(|f| f.trace_id.clone())
+        .collect();
     target.check_functions(functions.len())?;
     let urls = functions
         .iter()
@@ -333,6 +338,7 @@ pub async fn replay(
         scenario,
         target: target.template().to_owned(),
         functions,
+        trace_ids,
         started_at,
         planned,
         elapsed,

@@ -48,6 +48,8 @@ pub struct RunResult {
     pub target: String,
     /// Function names, indexed by [`scenarios::FunctionId`].
     pub functions: Vec<String>,
+    /// The trace's own name of each function taken from a trace, indexed likewise.
+    pub trace_ids: Vec<Option<String>>,
     /// Wall-clock time of the schedule's time zero.
     pub started_at: SystemTime,
     /// The schedule's duration.

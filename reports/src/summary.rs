@@ -326,6 +326,9 @@ fn share(count: u64, of: u64) -> f64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionSummary {
     pub name: String,
+    /// The trace's own name of the function, for functions taken from a trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     #[serde(flatten)]
     pub figures: GroupSummary,
 }
@@ -417,8 +420,10 @@ impl Summary {
             .functions
             .iter()
             .zip(recorder.functions())
-            .map(|(name, record)| FunctionSummary {
+            .enumerate()
+            .map(|(index, (name, record))| FunctionSummary {
                 name: name.clone(),
+                trace_id: result.trace_ids.get(index).cloned().flatten(),
                 figures: GroupSummary::of(record),
             })
             .collect();

@@ -40,6 +40,7 @@ fn result_of(recorder: Recorder) -> RunResult {
         scenario: "unit".into(),
         target: "http://127.0.0.1:1/invoke/{function}".into(),
         functions: vec!["api".into(), "batch".into()],
+        trace_ids: vec![None, None],
         started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         planned: Duration::from_secs(10),
         elapsed: Duration::from_secs(10),

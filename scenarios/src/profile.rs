@@ -34,6 +34,10 @@ pub struct FunctionProfile {
     /// computing. Their bodies are built per invocation from its duration.
     #[serde(skip)]
     pub cpu_share: Option<f64>,
+    /// For functions taken from a trace: the trace's own name of the function (its hashes or
+    /// id, `/`-separated). `name` is derived from it, made URL-safe and unique.
+    #[serde(skip)]
+    pub trace_id: Option<String>,
 }
 
 impl FunctionProfile {

@@ -710,6 +710,7 @@ impl Scenario {
                 input: String::new(),
                 trigger: function.trigger,
                 cpu_share: Some(self.work.cpu_share),
+                trace_id: Some(function.id.clone()),
             });
         }
         let slice = Duration::from_secs_f64(
