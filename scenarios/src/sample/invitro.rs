@@ -229,15 +229,15 @@ fn check_slice(index: &TraceIndex, slice: Slice) -> Result<u32, SampleError> {
         start_minute,
         minutes,
     } = slice;
-    if minutes == 0 {
-        return Err(SampleError::Request(
-            "a slice of 0 minutes replays nothing: ask for at least 1".into(),
-        ));
-    }
     if start_minute >= length {
         return Err(SampleError::Request(format!(
             "the trace has {length} minutes; minute {start_minute} is past its end"
         )));
+    }
+    if minutes == 0 {
+        return Err(SampleError::Request(
+            "a slice of 0 minutes replays nothing: ask for at least 1".into(),
+        ));
     }
     match start_minute.checked_add(minutes) {
         Some(end) if end <= length => Ok(end),
