@@ -40,7 +40,7 @@ pub struct FunctionWeight {
     pub duration_ms: Option<f64>,
 }
 
-/// How [`sample`] picks the functions to replay.
+/// How [`sample`] and [`sample_trace`] pick the functions to replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SampleMethod {
