@@ -66,7 +66,15 @@ fn sample_writes_a_smaller_trace_in_the_same_layout() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("sampled 10 of 100 functions"), "{stdout}");
-    assert!(stdout.contains("Wasserstein distance"), "{stdout}");
+    let distances = distances(&stdout);
+    assert!(
+        distances.iter().all(|d| d.is_finite() && *d >= 0.0),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("per-minute distance over minutes 0..1440"),
+        "{stdout}"
+    );
     let written: Vec<PathBuf> = ["100_inv.csv", "100_run.csv", "100_mem.csv"]
         .map(|name| out.join(name))
         .to_vec();
@@ -79,6 +87,123 @@ fn sample_writes_a_smaller_trace_in_the_same_layout() {
         text(&inspect.stdout).contains("functions    10 "),
         "{}",
         text(&inspect.stdout)
+    );
+}
+
+/// The four distances `trace sample` prints: whole-trace invocations and durations, per-minute
+/// invocations and resources.
+fn distances(stdout: &str) -> [f64; 4] {
+    let after = |line_start: &str, label: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|line| line.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no line starting `{line_start}` in:\n{stdout}"));
+        let rest = &line[line
+            .find(label)
+            .unwrap_or_else(|| panic!("no `{label}` in `{line}`"))
+            + label.len()..];
+        let number = rest.split([',', ' ']).next().unwrap_or_default();
+        number
+            .parse()
+            .unwrap_or_else(|e| panic!("`{number}` in `{line}`: {e}"))
+    };
+    [
+        after("whole-trace distance", "invocations per function "),
+        after("whole-trace distance", "durations "),
+        after("per-minute distance", "invocations "),
+        after("per-minute distance", "resources "),
+    ]
+}
+
+#[test]
+fn invitro_samples_functions_invoked_in_the_replayed_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sampled");
+    let out_arg = out.display().to_string();
+    let files = sample_files();
+    let mut args = vec!["trace", "sample"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend([
+        "-n",
+        "8",
+        "--method",
+        "invitro",
+        "--seed",
+        "3",
+        "--start-minute",
+        "600",
+        "--minutes",
+        "120",
+        "-o",
+        &out_arg,
+    ]);
+    let output = faasbench(&args);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("sampled 8 of 100 functions (invitro)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("per-minute distance over minutes 600..720"),
+        "{stdout}"
+    );
+    let [invocations, durations, per_minute, resources] = distances(&stdout);
+    assert!((0.0..=1.0).contains(&invocations) && (0.0..=1.0).contains(&durations));
+    assert!(per_minute > 0.0 && resources >= 0.0, "{stdout}");
+
+    let written = ["100_inv.csv", "100_run.csv", "100_mem.csv"].map(|name| out.join(name));
+    let sampled = scenarios::trace::open(&scenarios::trace::TraceFiles {
+        invocations: vec![written[0].clone()],
+        durations: vec![written[1].clone()],
+        memory: vec![written[2].clone()],
+    })
+    .unwrap();
+    assert_eq!(sampled.index().functions.len(), 8);
+    // Every sampled function is invoked within the replayed minutes.
+    let mut seen = std::collections::HashSet::new();
+    for event in sampled.events(600).unwrap() {
+        let event = event.unwrap();
+        if event.minute() >= 720 {
+            break;
+        }
+        if let scenarios::trace::TraceEvent::Count {
+            function, count, ..
+        } = event
+            && count > 0
+        {
+            seen.insert(function);
+        }
+    }
+    assert_eq!(seen.len(), 8, "{seen:?}");
+
+    let again_dir = dir.path().join("again");
+    let again_arg = again_dir.display().to_string();
+    let last = args.len() - 1;
+    args[last] = &again_arg;
+    let again = faasbench(&args);
+    assert_eq!(text(&again.stdout).replace(&again_arg, &out_arg), stdout);
+    assert_eq!(
+        std::fs::read_to_string(again_dir.join("100_inv.csv")).unwrap(),
+        std::fs::read_to_string(&written[0]).unwrap()
+    );
+}
+
+#[test]
+fn a_slice_past_the_trace_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_arg = dir.path().join("sampled").display().to_string();
+    let files = sample_files();
+    let mut args = vec!["trace", "sample"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["-n", "5", "--method", "invitro", "--start-minute", "1400"]);
+    args.extend(["--minutes", "60", "-o", &out_arg]);
+    let output = faasbench(&args);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("cannot sample") && stderr.contains("end at minute 1440"),
+        "{stderr}"
     );
 }
 

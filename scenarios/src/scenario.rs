@@ -671,15 +671,27 @@ impl Scenario {
         let (chosen, distance) = match spec.sample {
             None => ((0..index.functions.len()).collect(), None),
             Some(sample_spec) => {
-                let weights = index.sample_weights();
+                let slice = sample::Slice {
+                    start_minute: spec.start_minute,
+                    minutes: end_minute - spec.start_minute,
+                };
                 let mut rng = ScheduleRng::seed_from_u64(self.seed);
-                let sampled = sample::sample(
-                    &weights,
+                let sampled = sample::sample_trace(
+                    reader.as_ref(),
+                    slice,
                     sample_spec.functions,
                     sample_spec.method,
                     &mut rng,
                 )
-                .map_err(|message| invalid("trace.sample.functions", message))?;
+                .map_err(|error| match error {
+                    sample::SampleError::Trace(source) => ScenarioError::Trace {
+                        path: self.source.clone(),
+                        source,
+                    },
+                    sample::SampleError::Request(message) => {
+                        invalid("trace.sample.functions", message)
+                    }
+                })?;
                 (sampled.chosen, Some(sampled.distance))
             }
         };
