@@ -158,6 +158,15 @@ impl Azure2019 {
             let trigger_column = header.position("Trigger");
             let (first_column, minutes) = minute_columns(&header, path)?;
             let first_minute = per_minute.len() as u32;
+            if first_minute.saturating_add(minutes) > super::MAX_TIMELINE_MINUTES {
+                return Err(TraceError::Layout {
+                    path: path.clone(),
+                    message: format!(
+                        "this day would take the timeline past the {} minutes (four years) a trace may span",
+                        super::MAX_TIMELINE_MINUTES
+                    ),
+                });
+            }
             per_minute.resize(per_minute.len() + minutes as usize, 0);
             let mut day = Day {
                 path: path.clone(),
@@ -223,12 +232,13 @@ impl Azure2019 {
                 let mut total = 0u64;
                 for minute in 0..minutes {
                     let count = row.count(first_column + minute as usize, &header, false)?;
-                    if count > u64::from(u32::MAX) {
+                    if count > super::MAX_COUNT_PER_MINUTE {
                         return Err(row.error(
                             first_column + minute as usize,
                             &header,
                             format!(
-                                "{count} invocations in a minute is more than this reader counts"
+                                "{count} invocations in a minute; at most {} per function and minute are replayed",
+                                super::MAX_COUNT_PER_MINUTE
                             ),
                         ));
                     }

@@ -68,7 +68,19 @@ fn minute_of(
             format!("{seconds} s is before the trace's first row ({origin} s)"),
         )
     })? / 60;
-    u32::try_from(minutes).map_err(|_| row.error(time, header, "too far from the first row".into()))
+    u32::try_from(minutes)
+        .ok()
+        .filter(|&minute| minute < super::MAX_TIMELINE_MINUTES)
+        .ok_or_else(|| {
+            row.error(
+                time,
+                header,
+                format!(
+                    "{seconds} s is more than the {} minutes (four years) a trace may span from its first row",
+                    super::MAX_TIMELINE_MINUTES
+                ),
+            )
+        })
 }
 
 impl Huawei2023 {
@@ -98,11 +110,14 @@ impl Huawei2023 {
                 }
                 for &(column, function) in &columns {
                     let count = row.count(column, &header, true)?;
-                    if count > u64::from(u32::MAX) {
+                    if count > super::MAX_COUNT_PER_MINUTE {
                         return Err(row.error(
                             column,
                             &header,
-                            format!("{count} requests in a minute is more than this reader counts"),
+                            format!(
+                                "{count} requests in a minute; at most {} per function and minute are replayed",
+                                super::MAX_COUNT_PER_MINUTE
+                            ),
                         ));
                     }
                     functions[function as usize].invocations += count;

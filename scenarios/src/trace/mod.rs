@@ -34,6 +34,16 @@ pub use summary::{Spread, TraceSummary, TriggerShare, sparkline, summarize};
 
 use crate::Trigger;
 
+/// Longest timeline a trace may span: four years of minutes. Per-minute figures are kept for
+/// every minute of the timeline, so a stray timestamp far from the others would otherwise
+/// make them huge; a row beyond this is refused with its file and line.
+pub const MAX_TIMELINE_MINUTES: u32 = 4 * 366 * 1440;
+
+/// Most invocations one function may have in one minute of a counted trace (Azure 2019,
+/// Huawei 2023): 10 million, 166,667 per second. A replay expands every one of them, so a
+/// larger count is refused with its file, line and column rather than run for hours.
+pub const MAX_COUNT_PER_MINUTE: u64 = 10_000_000;
+
 /// The layout of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -305,7 +315,9 @@ pub fn open(files: &TraceFiles) -> Result<Box<dyn TraceReader>, TraceError> {
 
 /// Gives every function a short name usable in URLs and unique in the trace, from the parts
 /// of its identity (most specific first): the first 12 characters of the most specific part,
-/// then with the next part as prefix where that collides, then a numeric suffix.
+/// then with the next part as prefix where that collides, then the smallest numeric suffix
+/// that no other function's name takes. The same identities in the same order always get the
+/// same names.
 pub(crate) fn assign_names(identities: &[Vec<&str>]) -> Vec<String> {
     let clean = |part: &str, len: usize| -> String {
         part.chars()
@@ -316,7 +328,10 @@ pub(crate) fn assign_names(identities: &[Vec<&str>]) -> Vec<String> {
     let candidate = |parts: &Vec<&str>, depth: usize| -> String {
         let mut name = clean(parts.first().copied().unwrap_or(""), 12);
         for part in parts.iter().skip(1).take(depth) {
-            name = format!("{}-{name}", clean(part, 8));
+            let prefix = clean(part, 8);
+            if !prefix.is_empty() {
+                name = format!("{prefix}-{name}");
+            }
         }
         if name.is_empty() { "f".into() } else { name }
     };
@@ -330,12 +345,22 @@ pub(crate) fn assign_names(identities: &[Vec<&str>]) -> Vec<String> {
             *name = candidate(parts, 1);
         }
     }
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    // Each name stays with the first function that has it; the others get a suffix that is
+    // neither another function's name nor one given already.
+    let reserved: HashSet<String> = names.iter().cloned().collect();
+    let mut given: HashSet<String> = HashSet::with_capacity(names.len());
     for name in names.iter_mut() {
-        let count = seen.entry(name.clone()).or_default();
-        *count += 1;
-        if *count > 1 {
-            *name = format!("{name}-{count}");
+        if given.insert(name.clone()) {
+            continue;
+        }
+        let mut suffix = 2u64;
+        loop {
+            let attempt = format!("{name}-{suffix}");
+            if !reserved.contains(&attempt) && given.insert(attempt.clone()) {
+                *name = attempt;
+                break;
+            }
+            suffix += 1;
         }
     }
     names
@@ -364,5 +389,18 @@ mod tests {
             (names[4].as_str(), names[5].as_str()),
             ("app9-same", "app9-same-2")
         );
+    }
+
+    #[test]
+    fn a_suffix_never_takes_another_functions_name() {
+        let identities = vec![
+            vec!["a b", ""],
+            vec!["ab", ""],
+            vec!["-ab-2", ""],
+            vec!["ab-2", ""],
+        ];
+        let names = assign_names(&identities);
+        assert_eq!(names, ["ab", "ab-3", "-ab-2", "ab-2"]);
+        assert_eq!(assign_names(&identities), names, "stable");
     }
 }

@@ -174,6 +174,7 @@ impl<L: InvocationLayout> PerInvocation<L> {
         let mut by_key: HashMap<String, u32> = HashMap::new();
         let mut per_minute: HashMap<i64, u64> = HashMap::new();
         let mut latest = i64::MIN;
+        let (mut first_seen, mut last_seen) = (i64::MAX, i64::MIN);
         let mut disorder_us = 0i64;
         let mut key = String::new();
         for path in paths {
@@ -213,9 +214,26 @@ impl<L: InvocationLayout> PerInvocation<L> {
                 if let Some(mb) = parsed.memory_mb {
                     memories[function].record(mb);
                 }
-                *per_minute
-                    .entry(parsed.start_us.div_euclid(60_000_000))
-                    .or_default() += 1;
+                let minute = parsed.start_us.div_euclid(60_000_000);
+                first_seen = first_seen.min(minute);
+                last_seen = last_seen.max(minute);
+                if last_seen - first_seen >= i64::from(super::MAX_TIMELINE_MINUTES) {
+                    return Err(TraceError::Malformed {
+                        path: path.clone(),
+                        line: row.number,
+                        column: 1,
+                        message: format!(
+                            "this invocation starts in minute {minute}, which makes the trace span more than {} minutes (four years) from minute {}",
+                            super::MAX_TIMELINE_MINUTES,
+                            if minute == last_seen {
+                                first_seen
+                            } else {
+                                last_seen
+                            }
+                        ),
+                    });
+                }
+                *per_minute.entry(minute).or_default() += 1;
                 disorder_us = disorder_us.max(latest.saturating_sub(parsed.start_us));
                 latest = latest.max(parsed.start_us);
             }

@@ -4,7 +4,7 @@
 //! quotes and a trailing `\r` are removed. Only one line is held at a time.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,8 @@ impl Header {
 pub(crate) struct Rows {
     path: PathBuf,
     reader: BufReader<File>,
+    /// The current line's bytes as read, checked to be UTF-8 before they become `line`.
+    bytes: Vec<u8>,
     line: String,
     fields: Vec<Range<usize>>,
     number: u64,
@@ -139,6 +141,12 @@ pub(crate) fn parse_count(text: &str, lenient: bool) -> Option<u64> {
     (value >= 0.0 && value.fract() == 0.0 && value < 2f64.powi(53)).then_some(value as u64)
 }
 
+/// Longest line read: an Azure 2019 line of 1,440 minutes is about 10 KB, so anything near
+/// this is not a trace, and reading it whole would hold it all in memory.
+const MAX_LINE_BYTES: u64 = 16 << 20;
+
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
 impl Rows {
     pub(crate) fn open(path: &Path) -> Result<Self, TraceError> {
         let file = File::open(path).map_err(|source| TraceError::Io {
@@ -148,6 +156,7 @@ impl Rows {
         Ok(Self {
             path: path.to_owned(),
             reader: BufReader::with_capacity(1 << 16, file),
+            bytes: Vec::new(),
             line: String::new(),
             fields: Vec::new(),
             number: 0,
@@ -174,11 +183,11 @@ impl Rows {
     /// The next non-empty line, or `None` at the end of the file.
     pub(crate) fn next_row(&mut self) -> Result<Option<Row<'_>>, TraceError> {
         loop {
-            self.line.clear();
             self.offset = self.next_offset;
-            let read = self
-                .reader
-                .read_line(&mut self.line)
+            self.bytes.clear();
+            let read = (&mut self.reader)
+                .take(MAX_LINE_BYTES + 1)
+                .read_until(b'\n', &mut self.bytes)
                 .map_err(|source| TraceError::Io {
                     path: self.path.clone(),
                     source,
@@ -186,8 +195,41 @@ impl Rows {
             if read == 0 {
                 return Ok(None);
             }
-            self.next_offset += read as u64;
             self.number += 1;
+            if self.bytes.len() as u64 > MAX_LINE_BYTES {
+                return Err(TraceError::Malformed {
+                    path: self.path.clone(),
+                    line: self.number,
+                    column: 1,
+                    message: format!(
+                        "the line is longer than {} MiB; trace lines are far shorter",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                });
+            }
+            self.next_offset += read as u64;
+            // A UTF-8 byte-order mark, as Excel writes before the header, is not part of it.
+            let start = if self.number == 1 && self.bytes.starts_with(BYTE_ORDER_MARK) {
+                self.offset += BYTE_ORDER_MARK.len() as u64;
+                BYTE_ORDER_MARK.len()
+            } else {
+                0
+            };
+            let text = std::str::from_utf8(&self.bytes[start..]).map_err(|err| {
+                let valid = &self.bytes[start..start + err.valid_up_to()];
+                let field = valid.iter().filter(|&&b| b == b',').count() + 1;
+                TraceError::Malformed {
+                    path: self.path.clone(),
+                    line: self.number,
+                    column: field,
+                    message: format!(
+                        "not valid UTF-8 (byte {} of the line, field {field})",
+                        err.valid_up_to() + 1
+                    ),
+                }
+            })?;
+            self.line.clear();
+            self.line.push_str(text);
             let trimmed = self.line.trim_end_matches(['\n', '\r']).len();
             if trimmed == 0 {
                 continue;
