@@ -299,7 +299,7 @@ impl Scenario {
                 scenario.functions = file.functions;
                 scenario.check_functions()?;
                 arrivals
-                    .check(duration.as_secs_f64(), scenario.functions.len())
+                    .check(duration.as_secs_f64(), scenario.invoked_functions())
                     .map_err(|message| invalid("arrivals", message))?;
                 scenario.arrivals = Some(arrivals);
             }

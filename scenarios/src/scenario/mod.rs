@@ -161,7 +161,7 @@ impl Scenario {
             duration::run_length(duration).map_err(|message| self.invalid("duration", message))?;
         if let Some(arrivals) = &self.arrivals {
             arrivals
-                .check(duration.as_secs_f64(), self.functions.len())
+                .check(duration.as_secs_f64(), self.invoked_functions())
                 .map_err(|message| self.invalid("arrivals", message))?;
         }
         let end_us = duration::micros(duration)
@@ -171,6 +171,11 @@ impl Scenario {
             trace.ending_at(end_us);
         }
         Ok(self)
+    }
+
+    /// How many functions the arrivals are shared among: those of weight above 0.
+    fn invoked_functions(&self) -> usize {
+        self.functions.iter().filter(|f| f.weight > 0.0).count()
     }
 
     /// An error about `key` of this scenario's file.
@@ -199,7 +204,7 @@ impl Scenario {
             (None, Some(arrivals)) => {
                 let duration = self.duration.as_secs_f64();
                 // Checked when the scenario was loaded, or when its duration was changed.
-                match arrivals.build(duration, self.functions.len()) {
+                match arrivals.build(duration, self.invoked_functions()) {
                     Ok((process, random)) => Box::new(SyntheticInvocations::new(
                         process,
                         random,
@@ -350,6 +355,21 @@ mod tests {
                 .map(|i| i.0)
                 .collect();
             assert_eq!(at.len(), 6);
+            assert!(at.windows(2).all(|w| w[1] - w[0] == 10_000_000), "{at:?}");
+        }
+    }
+
+    #[test]
+    fn cold_probe_spaces_only_the_functions_it_invokes() {
+        let text = "name = \"t\"\nduration = \"60s\"\n[arrivals]\nprocess = \"cold-probe\"\ngap = \"10s\"\n[[functions]]\nname = \"a\"\nguest = \"noop\"\n[[functions]]\nname = \"chained\"\nguest = \"noop\"\nweight = 0\n[[functions]]\nname = \"b\"\nguest = \"noop\"\n";
+        let schedule = times(&parse(text).unwrap());
+        for function in [0, 2] {
+            let at: Vec<u64> = schedule
+                .iter()
+                .filter(|i| i.1 == function)
+                .map(|i| i.0)
+                .collect();
+            assert_eq!(at.len(), 6, "{at:?}");
             assert!(at.windows(2).all(|w| w[1] - w[0] == 10_000_000), "{at:?}");
         }
     }
