@@ -4,10 +4,11 @@
 //! Each function's invocations in a minute are placed within the minute by the
 //! [`WithinMinute`] mode (exactly the trace's count, unless the rate is scaled), then the
 //! minute's invocations are sorted and handed out. Copies added to a per-invocation trace by
-//! rate scaling may fall into the next minute; they wait for it and are sorted in with it. Every random choice for a function in a
-//! minute comes from a generator seeded by the scenario's seed, the function and the minute, so
-//! a function's arrivals do not change when other functions are sampled in or out.
-//! Time is compressed by dividing trace time by the compression factor.
+//! rate scaling may fall into the next minute; they wait for it and are sorted in with it.
+//! Every random choice for a function in a minute comes from a generator seeded by the
+//! scenario's seed, the function and the minute, so a function's arrivals do not change when
+//! other functions are sampled in or out. Time is compressed by dividing trace time by the
+//! compression factor.
 
 use std::sync::Arc;
 
@@ -65,7 +66,7 @@ fn scaled(count: u32, scale: f64, rng: &mut ScheduleRng) -> u32 {
     let expected = f64::from(count) * scale;
     let whole = expected.floor();
     let extra = u32::from(rng.random::<f64>() < expected - whole);
-    // The scale is at most 1000; a count it takes past u32 is held at the most a minute holds.
+    // A count the scale (at most 1000) takes past u32 stays at u32::MAX, as a trace count would.
     let whole = if whole < f64::from(u32::MAX) {
         whole as u32
     } else {
