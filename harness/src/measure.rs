@@ -54,8 +54,7 @@ impl MeasureArgs {
     /// The scenario as this run replays it.
     pub fn apply(&self, mut scenario: Scenario) -> anyhow::Result<Scenario> {
         if let Some(duration) = self.duration {
-            anyhow::ensure!(!duration.is_zero(), "--duration must be longer than zero");
-            scenario = scenario.with_duration(duration);
+            scenario = scenario.with_duration(duration).context("--duration")?;
         }
         if let Some(timeout) = self.timeout {
             anyhow::ensure!(!timeout.is_zero(), "--timeout must be longer than zero");

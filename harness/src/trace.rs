@@ -170,7 +170,7 @@ pub fn trace(command: TraceCommand) -> anyhow::Result<ExitCode> {
             let spinner = Spinner::start("loading the scenario");
             let mut scenario = Scenario::load(&scenario)?;
             if let Some(duration) = duration {
-                scenario = scenario.with_duration(duration);
+                scenario = scenario.with_duration(duration).context("--duration")?;
             }
             spinner.message(format!("writing {}", out.display()));
             let mut inputs = vec![scenario.source.clone()];

@@ -76,6 +76,7 @@ fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once(
     let schedule: Vec<_> = Scenario::load(&scenario_path)
         .unwrap()
         .with_duration(Duration::from_secs(2))
+        .unwrap()
         .schedule()
         .collect::<Result<_, _>>()
         .unwrap();

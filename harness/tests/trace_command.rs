@@ -226,6 +226,7 @@ fn schedule_writes_exactly_what_a_run_replays() {
     let expected: Vec<scenarios::Invocation> = scenarios::Scenario::load(&scenario)
         .unwrap()
         .with_duration(std::time::Duration::from_secs(30))
+        .unwrap()
         .schedule()
         .collect::<Result<_, _>>()
         .unwrap();

@@ -35,6 +35,7 @@
 //! ```
 
 pub mod arrival;
+mod duration;
 mod error;
 mod load;
 mod mix;
@@ -53,13 +54,14 @@ mod trigger;
 mod within_minute;
 mod work;
 
+pub use arrival::{ArrivalSpec, Step};
 pub use error::ScenarioError;
 pub use load::{LoadSpec, StartInference};
 pub use profile::FunctionProfile;
 pub use request::{HttpProtocol, RequestSpec};
 pub use scenario::{
-    ArrivalSpec, Configuration, LoadedTrace, RuntimeSettings, SampleSpec, Scenario, Step, Target,
-    Thresholds, TraceSpec,
+    Configuration, LoadedTrace, RuntimeSettings, SampleSpec, Scenario, Target, Thresholds,
+    TraceSpec,
 };
 pub use schedule::{FunctionId, Invocation, Schedule, ScheduleError};
 pub use schedule_csv::{SCHEDULE_COLUMNS, ScheduleCsvError, write_schedule_csv};

@@ -12,9 +12,21 @@ pub(crate) enum FunctionMix {
     Interleaved { weights: Vec<f64>, credit: Vec<f64> },
 }
 
+/// `weights` divided by the largest, so that their sum is at most their number: weights near
+/// `f64::MAX` would otherwise add up to infinity and starve every function but one.
+fn normalised(weights: &[f64]) -> Vec<f64> {
+    let largest = weights.iter().copied().fold(0.0, f64::max);
+    if largest > 0.0 {
+        weights.iter().map(|w| w / largest).collect()
+    } else {
+        weights.to_vec()
+    }
+}
+
 impl FunctionMix {
+    /// Weights are finite and at least 0, one of them above 0.
     pub(crate) fn random(weights: &[f64]) -> Self {
-        let cumulative = weights
+        let cumulative = normalised(weights)
             .iter()
             .scan(0.0, |sum, w| {
                 *sum += w;
@@ -24,9 +36,10 @@ impl FunctionMix {
         Self::Random { cumulative }
     }
 
+    /// Weights are finite and at least 0, one of them above 0.
     pub(crate) fn interleaved(weights: &[f64]) -> Self {
         Self::Interleaved {
-            weights: weights.to_vec(),
+            weights: normalised(weights),
             credit: vec![0.0; weights.len()],
         }
     }
@@ -81,5 +94,19 @@ mod tests {
         let heavy = (0..n).filter(|_| mix.next_function(&mut rng) == 1).count();
         let share = heavy as f64 / n as f64;
         assert!((share - 0.75).abs() < 0.01, "share {share}");
+    }
+
+    #[test]
+    fn weights_near_the_largest_number_share_the_arrivals() {
+        let mut rng = ScheduleRng::seed_from_u64(4);
+        for mut mix in [
+            FunctionMix::random(&[1.7e308, 1.7e308]),
+            FunctionMix::interleaved(&[1.7e308, 1.7e308]),
+        ] {
+            let n = 10_000;
+            let first = (0..n).filter(|_| mix.next_function(&mut rng) == 0).count();
+            let share = first as f64 / n as f64;
+            assert!((share - 0.5).abs() < 0.03, "{mix:?}: share {share}");
+        }
     }
 }

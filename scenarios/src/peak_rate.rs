@@ -1,7 +1,7 @@
 //! The highest rate a scenario asks for, so a run can warn before it asks more of the machine
 //! than the load generator can issue.
 
-use crate::{ArrivalSpec, Scenario};
+use crate::Scenario;
 
 impl Scenario {
     /// Invocations per second at the busiest moment of the schedule, from the arrival
@@ -15,22 +15,7 @@ impl Scenario {
             let busiest = trace.reader.index().per_minute.iter().copied().max()?;
             return Some(busiest as f64 * trace.spec.rate_scale * self.time_compression / 60.0);
         }
-        let rate = match self.arrivals.as_ref()? {
-            ArrivalSpec::Poisson { rate } | ArrivalSpec::Constant { rate } => *rate,
-            ArrivalSpec::Ramp { from, to, .. } => from.max(*to),
-            ArrivalSpec::Steps { steps } => steps.iter().map(|s| s.rate).fold(0.0, f64::max),
-            ArrivalSpec::Spike { base, peak, .. } => base.max(*peak),
-            ArrivalSpec::Diurnal {
-                mean, amplitude, ..
-            } => mean * (1.0 + amplitude.abs()),
-            ArrivalSpec::ColdProbe { gap, .. } => {
-                if *gap > 0.0 {
-                    self.functions.len() as f64 / gap
-                } else {
-                    f64::INFINITY
-                }
-            }
-        };
+        let rate = self.arrivals.as_ref()?.peak_rate(self.functions.len());
         Some(rate)
     }
 }

@@ -25,11 +25,12 @@ impl SyntheticInvocations {
         rng: ScheduleRng,
         end_seconds: f64,
     ) -> Self {
+        // A scenario's functions were checked to number at most u32::MAX.
         let picked: Vec<u32> = functions
             .iter()
             .enumerate()
             .filter(|(_, f)| f.weight > 0.0)
-            .map(|(index, _)| index as u32)
+            .filter_map(|(index, _)| u32::try_from(index).ok())
             .collect();
         let weights: Vec<f64> = picked
             .iter()
@@ -60,15 +61,19 @@ impl Iterator for SyntheticInvocations {
             return None;
         }
         let at = self.arrivals.next_arrival(&mut self.rng);
-        // An ended process returns infinity; NaN never comes from a process but ends too.
-        if at.is_nan() || at >= self.end_seconds {
-            self.finished = true;
-            return None;
-        }
+        // An ended process returns infinity; NaN never comes from a process but ends too, as
+        // does a time past the microseconds a schedule counts.
+        let at_us = match crate::duration::seconds_to_micros(at) {
+            Some(at_us) if at < self.end_seconds => at_us,
+            _ => {
+                self.finished = true;
+                return None;
+            }
+        };
         let function = self.picked[self.mix.next_function(&mut self.rng)];
         let (trigger, memory_mb) = self.functions[function as usize];
         Some(Ok(Invocation {
-            at_us: (at * 1e6) as u64,
+            at_us,
             function: FunctionId(function),
             trigger,
             duration_us: None,

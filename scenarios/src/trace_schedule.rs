@@ -3,10 +3,12 @@
 //!
 //! Each function's invocations in a minute are placed within the minute by the
 //! [`WithinMinute`] mode (exactly the trace's count, unless the rate is scaled), then the
-//! minute's invocations are sorted and handed out. Every random choice for a function in a
-//! minute comes from a generator seeded by the scenario's seed, the function and the minute, so
-//! a function's arrivals do not change when other functions are sampled in or out.
-//! Time is compressed by dividing trace time by the compression factor.
+//! minute's invocations are sorted and handed out. Copies added to a per-invocation trace by
+//! rate scaling may fall into the next minute; they wait for it and are sorted in with it.
+//! Every random choice for a function in a minute comes from a generator seeded by the
+//! scenario's seed, the function and the minute, so a function's arrivals do not change when
+//! other functions are sampled in or out. Time is compressed by dividing trace time by the
+//! compression factor.
 
 use std::sync::Arc;
 
@@ -64,7 +66,20 @@ fn scaled(count: u32, scale: f64, rng: &mut ScheduleRng) -> u32 {
     let expected = f64::from(count) * scale;
     let whole = expected.floor();
     let extra = u32::from(rng.random::<f64>() < expected - whole);
-    (whole as u32).saturating_add(extra)
+    // A count the scale (at most 1000) takes past u32 stays at u32::MAX, as a trace count would.
+    let whole = if whole < f64::from(u32::MAX) {
+        whole as u32
+    } else {
+        u32::MAX
+    };
+    whole.saturating_add(extra)
+}
+
+/// Microseconds of run time at `trace_us` of trace time. A time past what a `u64` holds is
+/// past the end of every run, and stays there.
+fn run_us(plan: &TracePlan, trace_us: f64) -> u64 {
+    let relative = trace_us - f64::from(plan.start_minute) * MINUTE_US;
+    crate::duration::whole_micros(relative / plan.compression).unwrap_or(u64::MAX)
 }
 
 pub(crate) struct TraceInvocations {
@@ -74,6 +89,10 @@ pub(crate) struct TraceInvocations {
     /// An event read ahead that belongs to the next minute.
     ahead: Option<TraceEvent>,
     minute: Vec<Invocation>,
+    /// Invocations due after the minute last handed out: copies jittered past its end.
+    carried: Vec<Invocation>,
+    /// No more events to read.
+    exhausted: bool,
     position: usize,
     offsets: Vec<f64>,
     finished: bool,
@@ -87,6 +106,8 @@ impl TraceInvocations {
             scenario,
             ahead: None,
             minute: Vec::new(),
+            carried: Vec::new(),
+            exhausted: false,
             position: 0,
             offsets: Vec::new(),
             finished: false,
@@ -100,9 +121,8 @@ impl TraceInvocations {
         duration_us: Option<u32>,
         memory_mb: u32,
     ) -> Invocation {
-        let relative = trace_us - f64::from(self.plan.start_minute) * MINUTE_US;
         Invocation {
-            at_us: (relative / self.plan.compression) as u64,
+            at_us: run_us(&self.plan, trace_us),
             function: planned.id,
             trigger: planned.trigger,
             duration_us,
@@ -124,10 +144,9 @@ impl TraceInvocations {
                 .as_ref()
                 .map(|d| self.plan.work.replayed_us(d.draw(rng) * 1000.0)),
         };
-        let memory = planned
-            .memory_mb
-            .as_ref()
-            .map_or(planned.size_mb, |m| m.draw(rng).ceil().max(1.0) as u32);
+        let memory = planned.memory_mb.as_ref().map_or(planned.size_mb, |m| {
+            m.draw(rng).ceil().clamp(1.0, f64::from(u32::MAX)) as u32
+        });
         (duration, memory)
     }
 
@@ -176,6 +195,7 @@ impl TraceInvocations {
                     self.minute.push(invocation);
                     return;
                 }
+                // Only a seed: the low bits of the minute and of the time are enough.
                 let minute = (at_us / MINUTE_US as u64) as u32;
                 let mut rng = rng_for(plan.seed, function, minute ^ (at_us as u32).rotate_left(16));
                 let copies = scaled(1, plan.rate_scale, &mut rng);
@@ -200,43 +220,72 @@ impl TraceInvocations {
         self.minute.clear();
         self.position = 0;
         loop {
-            let first = match self.ahead.take() {
-                Some(event) => event,
-                None => match self.events.next() {
-                    Some(event) => event.map_err(|source| ScheduleError {
-                        scenario: self.scenario.clone(),
-                        source,
-                    })?,
-                    None => return Ok(false),
-                },
+            self.minute.append(&mut self.carried);
+            let Some(minute) = self.read_minute()? else {
+                // The end: what was carried is the last of the schedule.
+                self.sort();
+                return Ok(!self.minute.is_empty());
             };
-            let minute = first.minute();
-            if minute >= self.plan.end_minute {
-                return Ok(false);
+            self.sort();
+            // Jittered copies may lie past the minute's end, where the next minute's first
+            // invocations may come before them: they wait for that minute.
+            let boundary = run_us(&self.plan, f64::from(minute) * MINUTE_US + MINUTE_US);
+            let keep = self.minute.partition_point(|i| i.at_us < boundary);
+            self.carried.extend(self.minute.drain(keep..));
+            if !self.minute.is_empty() {
+                return Ok(true);
             }
-            self.add(first);
-            loop {
-                match self.events.next() {
-                    Some(Ok(event)) if event.minute() == minute => self.add(event),
-                    Some(Ok(event)) => {
-                        self.ahead = Some(event);
-                        break;
-                    }
-                    Some(Err(source)) => {
-                        return Err(ScheduleError {
-                            scenario: self.scenario.clone(),
-                            source,
-                        });
-                    }
-                    None => break,
+        }
+    }
+
+    fn sort(&mut self) {
+        self.minute
+            .sort_by_key(|invocation| (invocation.at_us, invocation.function));
+    }
+
+    /// Adds the events of the next trace minute to the current one; its number, or `None` at
+    /// the end of the events or of the slice.
+    fn read_minute(&mut self) -> Result<Option<u32>, ScheduleError> {
+        if self.exhausted {
+            return Ok(None);
+        }
+        let first = match self.ahead.take() {
+            Some(event) => event,
+            None => match self.events.next() {
+                Some(event) => event.map_err(|source| self.error(source))?,
+                None => {
+                    self.exhausted = true;
+                    return Ok(None);
+                }
+            },
+        };
+        let minute = first.minute();
+        if minute >= self.plan.end_minute {
+            self.exhausted = true;
+            return Ok(None);
+        }
+        self.add(first);
+        loop {
+            match self.events.next() {
+                Some(Ok(event)) if event.minute() == minute => self.add(event),
+                Some(Ok(event)) => {
+                    self.ahead = Some(event);
+                    break;
+                }
+                Some(Err(source)) => return Err(self.error(source)),
+                None => {
+                    self.exhausted = true;
+                    break;
                 }
             }
-            if self.minute.is_empty() {
-                continue;
-            }
-            self.minute
-                .sort_by_key(|invocation| (invocation.at_us, invocation.function));
-            return Ok(true);
+        }
+        Ok(Some(minute))
+    }
+
+    fn error(&self, source: crate::trace::TraceError) -> ScheduleError {
+        ScheduleError {
+            scenario: self.scenario.clone(),
+            source,
         }
     }
 }

@@ -115,62 +115,67 @@ fn the_schedule_is_in_time_order_and_keeps_each_function_s_profile() {
     }
 }
 
-/// Kolmogorov–Smirnov distance between the sample and the unit exponential distribution.
-fn ks_against_exponential(values: &mut [f64]) -> f64 {
+/// Kolmogorov–Smirnov distance between the sample and the uniform distribution on (0, 1).
+fn ks_against_uniform(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len() as f64;
     values
         .iter()
         .enumerate()
-        .map(|(i, &x)| {
-            let cdf = 1.0 - (-x).exp();
-            (cdf - i as f64 / n)
-                .abs()
-                .max(((i + 1) as f64 / n - cdf).abs())
-        })
+        .map(|(i, &u)| (u - i as f64 / n).max((i + 1) as f64 / n - u))
         .fold(0.0, f64::max)
 }
 
-/// Within-minute gaps of busy function-minutes, scaled by the minute's rate.
-fn scaled_gaps(mode: &str) -> Vec<f64> {
-    let scenario = scenario(&format!("within_minute = \"{mode}\""));
-    let mut by_minute: HashMap<(u32, u64), Vec<u64>> = HashMap::new();
+/// One value per function-minute of the sample replayed uncompressed: with `x` the offset of
+/// the minute's first arrival as a share of the minute and `n` the minute's arrivals,
+/// `u = 1 − (1 − x)ⁿ`.
+///
+/// In the exponential mode a minute's n arrivals are the first n partial sums of n + 1
+/// independent Exp(1) gaps, divided by their total S. The first offset is then `E₀ / S`, which
+/// is Beta(1, n) distributed whatever the scale of the gaps; its distribution function is
+/// `1 − (1 − x)ⁿ`, so `u` is exactly uniform. Every function-minute draws from a generator of
+/// its own and its count comes from the trace, so the values are independent. Uncompressed, a
+/// minute is 60,000,000 µs and rounding to the microsecond moves `x` by less than 2·10⁻⁸.
+fn first_gap_uniforms(mode: &str) -> Vec<f64> {
+    let text = format!(
+        r#"
+name = "sample"
+seed = 42
+[trace]
+invocations = "traces/azure2019-sample-100/100_inv.csv"
+within_minute = "{mode}"
+"#
+    );
+    let origin = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenario.toml");
+    let scenario = Scenario::from_toml_str(&text, origin).unwrap();
+    const MINUTE_US: u64 = 60_000_000;
+    let mut by_minute: HashMap<(u32, u64), (u64, u32)> = HashMap::new();
     for invocation in invocations(&scenario) {
-        by_minute
-            .entry((invocation.function.0, invocation.at_us / 1_000_000))
-            .or_default()
-            .push(invocation.at_us);
+        let key = (invocation.function.0, invocation.at_us / MINUTE_US);
+        let entry = by_minute.entry(key).or_insert((u64::MAX, 0));
+        entry.0 = entry.0.min(invocation.at_us % MINUTE_US);
+        entry.1 += 1;
     }
-    let mut keys: Vec<_> = by_minute.keys().copied().collect();
-    keys.sort_unstable();
-    let mut gaps = Vec::new();
-    for key in keys {
-        let times = &by_minute[&key];
-        let n = times.len();
-        if n < 20 {
-            continue;
-        }
-        // At 60× a trace minute lasts one second of run time.
-        gaps.extend(
-            times
-                .windows(2)
-                .map(|w| (w[1] - w[0]) as f64 / 1e6 * n as f64),
-        );
-    }
-    gaps.truncate(3000);
-    gaps
+    by_minute
+        .values()
+        .map(|&(first, n)| {
+            let x = first as f64 / MINUTE_US as f64;
+            1.0 - (1.0 - x).powi(n as i32)
+        })
+        .collect()
 }
 
 #[test]
 fn exponential_arrivals_pass_a_kolmogorov_smirnov_test_and_the_other_modes_fail_it() {
-    // Critical value at the 1% level for 3000 values.
-    let critical = 1.63 / (3000f64).sqrt();
-    let mut exponential = scaled_gaps("exponential");
-    assert_eq!(exponential.len(), 3000);
-    let d = ks_against_exponential(&mut exponential);
+    let mut exponential = first_gap_uniforms("exponential");
+    let n = exponential.len();
+    assert!(n > 5_000, "{n} function-minutes");
+    // Critical value at the 1% level, for this many values.
+    let critical = 1.628 / (n as f64).sqrt();
+    let d = ks_against_uniform(&mut exponential);
     assert!(d < critical, "exponential: D = {d:.4} ≥ {critical:.4}");
     for mode in ["uniform", "equidistant"] {
-        let d = ks_against_exponential(&mut scaled_gaps(mode));
+        let d = ks_against_uniform(&mut first_gap_uniforms(mode));
         assert!(d > critical, "{mode}: D = {d:.4} should reject exponential");
     }
 }
@@ -337,4 +342,118 @@ fn per_invocation_traces_replay_their_exact_times_compressed() {
     assert_eq!(all[0].trigger, Trigger::Timer);
     let body = scenario.functions[0].request_body(&all[0]);
     assert_eq!(body, "50000 50", "half computing, half waiting");
+}
+
+/// A small trace of every layout in `dir`: its `[trace]` lines and its number of invocations.
+/// Arrivals are dense at every minute boundary, where rate-scaled copies may cross it.
+fn traces_of_every_layout(dir: &Path) -> Vec<(&'static str, String, u64)> {
+    // A fixed linear congruential sequence: varied gaps without a dependency.
+    let mut state = 7u64;
+    let mut next = move |bound: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) % bound
+    };
+    let (mut generic, mut azure2021) = (
+        String::from("timestamp_ms,function,duration_ms\n"),
+        String::from("app,func,end_timestamp,duration\n"),
+    );
+    let mut rows = 0;
+    let mut at_ms = 0;
+    // Six minutes, the last row well before the end of its minute.
+    while at_ms < 5 * 60_000 + 50_000 {
+        at_ms += 1 + next(300);
+        let function = next(3);
+        generic.push_str(&format!("{at_ms},f{function},{}\n", 1 + next(50)));
+        // Azure 2021 rows give the end; the durations here keep them in end order.
+        azure2021.push_str(&format!(
+            "app,f{function},{:.3},0.001\n",
+            at_ms as f64 / 1000.0 + 0.001
+        ));
+        rows += 1;
+    }
+    std::fs::write(dir.join("generic.csv"), generic).unwrap();
+    std::fs::write(dir.join("azure2021.csv"), azure2021).unwrap();
+
+    let mut huawei = String::from("day,time,0,1,2\n");
+    let mut huawei_total = 0;
+    for minute in 0..30 {
+        let counts = [next(200), next(20), next(3)];
+        huawei_total += counts.iter().sum::<u64>();
+        huawei.push_str(&format!(
+            "0,{},{},{},{}\n",
+            minute * 60,
+            counts[0],
+            counts[1],
+            counts[2]
+        ));
+    }
+    std::fs::write(dir.join("huawei.csv"), huawei).unwrap();
+
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/azure2019-sample-100");
+    let sample_minutes = 240;
+    let sample_total: u64 = trace_counts()
+        .into_iter()
+        .filter(|((_, minute), _)| *minute < sample_minutes)
+        .map(|(_, count)| u64::from(count))
+        .sum();
+    vec![
+        (
+            "Azure 2019",
+            format!(
+                "invocations = \"{}\"\ndurations = \"{}\"\nminutes = {sample_minutes}\n",
+                sample.join("100_inv.csv").display(),
+                sample.join("100_run.csv").display()
+            ),
+            sample_total,
+        ),
+        (
+            "Azure 2021",
+            format!(
+                "invocations = \"{}\"\n",
+                dir.join("azure2021.csv").display()
+            ),
+            rows,
+        ),
+        (
+            "Huawei 2023",
+            format!("invocations = \"{}\"\n", dir.join("huawei.csv").display()),
+            huawei_total,
+        ),
+        (
+            "generic",
+            format!("invocations = \"{}\"\n", dir.join("generic.csv").display()),
+            rows,
+        ),
+    ]
+}
+
+#[test]
+fn every_layout_gives_a_sorted_schedule_of_the_scaled_count_at_every_rate_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    for (layout, trace, count) in traces_of_every_layout(dir.path()) {
+        for scale in [0.5, 1.3, 2.0] {
+            for mode in ["exponential", "uniform", "equidistant"] {
+                let text = format!(
+                    "name = \"s\"\nseed = 5\ntime_compression = 7.0\n[trace]\n{trace}rate_scale = {scale}\nwithin_minute = \"{mode}\"\n"
+                );
+                let scenario = Scenario::from_toml_str(&text, dir.path().join("s.toml")).unwrap();
+                let all = invocations(&scenario);
+                let what = format!("{layout}, rate_scale {scale}, {mode}");
+                if let Some(pair) = all.windows(2).find(|w| w[0].at_us > w[1].at_us) {
+                    panic!("{what}: {} µs after {} µs", pair[1].at_us, pair[0].at_us);
+                }
+                // Each count or row gets its whole part of the scale and the fraction by
+                // chance: a standard deviation of at most √count / 2.
+                let expected = count as f64 * scale;
+                let tolerance = 2.0 * (count as f64).sqrt() + 1.0;
+                let found = all.len() as f64;
+                assert!(
+                    (found - expected).abs() <= tolerance,
+                    "{what}: {found} invocations, expected {expected} ± {tolerance}"
+                );
+            }
+        }
+    }
 }

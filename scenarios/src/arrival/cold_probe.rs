@@ -24,12 +24,12 @@ pub struct ColdProbe {
 }
 
 impl ColdProbe {
-    /// Arrivals every `gap` seconds (finite, above 0), the first at `first` seconds from the
+    /// Arrivals every `gap` seconds (finite, at least 1 µs), the first at `first` seconds from the
     /// start (finite, at least 0; 0 for right away). Each moves by up to `jitter` seconds either
     /// way, uniformly (finite, at least 0 and below `gap / 2`; 0 for exact spacing). An arrival
     /// that jitter would move before the start arrives at the start instead.
     pub fn new(gap: f64, first: f64, jitter: f64) -> Result<Self, String> {
-        let gap = parameter::span("gap", gap)?;
+        let gap = parameter::gap("gap", gap)?;
         let first = parameter::moment("first", first)?;
         if !(jitter.is_finite() && jitter >= 0.0 && jitter < gap / 2.0) {
             return Err(format!(
@@ -117,6 +117,7 @@ mod tests {
     fn bad_parameters_are_refused_by_name() {
         for (probe, name) in [
             (ColdProbe::new(0.0, 0.0, 0.0), "`gap`"),
+            (ColdProbe::new(1e-9, 0.0, 0.0), "`gap`"),
             (ColdProbe::new(f64::NAN, 0.0, 0.0), "`gap`"),
             (ColdProbe::new(60.0, -1.0, 0.0), "`first`"),
             (ColdProbe::new(60.0, 0.0, 30.0), "`jitter`"),

@@ -26,8 +26,9 @@ pub struct Diurnal {
 }
 
 impl Diurnal {
-    /// `mean` arrivals per second over a whole cycle (finite, at least 0; 0 gives no arrivals).
-    /// `amplitude` is the swing as a share of the mean, within 0..=1: 0 is a plain Poisson
+    /// `mean` arrivals per second over a whole cycle (at least 0; 0 gives no arrivals), with a
+    /// peak `mean · (1 + amplitude)` of at most [`MAX_RATE`](super::MAX_RATE). `amplitude` is
+    /// the swing as a share of the mean, within 0..=1: 0 is a plain Poisson
     /// process, 1 dries up completely at the trough. One cycle lasts `period` seconds (finite,
     /// above 0). `phase` in radians (finite) sets where in the cycle the run starts: 0 starts at
     /// the mean and rising, π/2 at the peak, −π/2 at the trough.
@@ -36,6 +37,13 @@ impl Diurnal {
         if !(0.0..=1.0).contains(&amplitude) {
             return Err(format!(
                 "`amplitude` must be within 0..=1, found {amplitude}"
+            ));
+        }
+        let peak = mean * (1.0 + amplitude);
+        if peak > super::MAX_RATE {
+            return Err(format!(
+                "the peak rate `mean` × (1 + `amplitude`) must be at most 10000000 arrivals/s, \
+                 found {peak}"
             ));
         }
         let period = parameter::span("period", period)?;
@@ -169,6 +177,8 @@ mod tests {
             (Diurnal::new(10.0, f64::NAN, 60.0, 0.0), "`amplitude`"),
             (Diurnal::new(10.0, 0.5, 0.0, 0.0), "`period`"),
             (Diurnal::new(10.0, 0.5, 60.0, f64::INFINITY), "`phase`"),
+            (Diurnal::new(8e6, 0.5, 60.0, 0.0), "`mean`"),
+            (Diurnal::new(8e6, 0.5, 60.0, 0.0), "`amplitude`"),
         ] {
             let message = diurnal.unwrap_err();
             assert!(message.contains(name), "{message:?} does not name {name}");

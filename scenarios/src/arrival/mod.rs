@@ -1,6 +1,7 @@
 //! Synthetic arrival processes: when invocations arrive.
 //!
-//! Each process is a non-decreasing sequence of arrival times in seconds from the start of the
+//! [`ArrivalSpec`] is the `[arrivals]` table of a scenario file; it builds one of the processes
+//! here. Each process is a non-decreasing sequence of arrival times in seconds from the start of the
 //! run; the [`Schedule`](crate::Schedule) cuts it at the scenario's duration. A process may also
 //! run out of arrivals before then. Randomness comes only from the schedule's seeded generator,
 //! so a seed fixes the sequence.
@@ -12,6 +13,7 @@ mod parameter;
 mod piecewise;
 mod poisson;
 mod ramp;
+mod spec;
 mod spike;
 #[cfg(test)]
 mod statistics;
@@ -20,8 +22,10 @@ mod steps;
 pub use cold_probe::ColdProbe;
 pub use constant::Constant;
 pub use diurnal::Diurnal;
+pub use parameter::{MAX_RATE, MIN_GAP};
 pub use poisson::Poisson;
 pub use ramp::Ramp;
+pub use spec::{ArrivalSpec, MAX_INVOCATIONS, Step};
 pub use spike::Spike;
 pub use steps::Steps;
 

@@ -1,6 +1,6 @@
 use rand::RngExt;
 
-use super::{ArrivalProcess, ScheduleRng};
+use super::{ArrivalProcess, ScheduleRng, parameter};
 
 /// A Poisson process: exponentially distributed gaps with mean `1 / rate`.
 #[derive(Debug, Clone)]
@@ -10,9 +10,10 @@ pub struct Poisson {
 }
 
 impl Poisson {
-    /// `rate` arrivals per second; must be positive and finite.
-    pub fn new(rate: f64) -> Self {
-        Self { rate, now: 0.0 }
+    /// `rate` arrivals per second, above 0 and at most [`MAX_RATE`](super::MAX_RATE).
+    pub fn new(rate: f64) -> Result<Self, String> {
+        let rate = parameter::positive_rate("rate", rate)?;
+        Ok(Self { rate, now: 0.0 })
     }
 }
 
@@ -34,7 +35,7 @@ mod tests {
     fn gaps_have_the_mean_and_spread_of_an_exponential() {
         let rate = 200.0;
         let mut rng = ScheduleRng::seed_from_u64(42);
-        let mut process = Poisson::new(rate);
+        let mut process = Poisson::new(rate).unwrap();
         let mut previous = 0.0;
         let gaps: Vec<f64> = (0..200_000)
             .map(|_| {
@@ -52,5 +53,13 @@ mod tests {
         assert!((mean * rate - 1.0).abs() < 0.01, "mean gap {mean}");
         assert!((cv - 1.0).abs() < 0.01, "coefficient of variation {cv}");
         assert!(gaps.iter().all(|&g| g >= 0.0));
+    }
+
+    #[test]
+    fn rates_outside_the_bounds_are_refused_by_name() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e9] {
+            let message = Poisson::new(rate).unwrap_err();
+            assert!(message.contains("`rate`"), "{message}");
+        }
     }
 }

@@ -14,8 +14,8 @@ pub struct Ramp {
 }
 
 impl Ramp {
-    /// A ramp from `from` to `to` arrivals per second (finite, at least 0; either may be the
-    /// larger) taking `over` seconds (finite, above 0). A ramp down to 0 ends the arrivals
+    /// A ramp from `from` to `to` arrivals per second (at least 0, at most
+    /// [`MAX_RATE`](super::MAX_RATE); either may be the larger) taking `over` seconds (finite, above 0). A ramp down to 0 ends the arrivals
     /// there; 0 throughout gives none at all.
     pub fn new(from: f64, to: f64, over: f64) -> Result<Self, String> {
         let from = parameter::rate("from", from)?;
@@ -99,6 +99,7 @@ mod tests {
             (Ramp::new(-1.0, 10.0, 5.0), "`from`"),
             (Ramp::new(1.0, f64::NAN, 5.0), "`to`"),
             (Ramp::new(1.0, f64::INFINITY, 5.0), "`to`"),
+            (Ramp::new(1e8, 1.0, 5.0), "`from`"),
             (Ramp::new(1.0, 10.0, 0.0), "`over`"),
             (Ramp::new(1.0, 10.0, f64::INFINITY), "`over`"),
         ] {

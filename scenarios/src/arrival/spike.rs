@@ -14,8 +14,8 @@ pub struct Spike {
 }
 
 impl Spike {
-    /// `base` and `peak` are arrivals per second (finite, at least 0; the peak is usually the
-    /// higher, but a dip is allowed). The first burst starts `at` seconds from the start (finite,
+    /// `base` and `peak` are arrivals per second (at least 0, at most
+    /// [`MAX_RATE`](super::MAX_RATE); the peak is usually the higher, but a dip is allowed). The first burst starts `at` seconds from the start (finite,
     /// at least 0) and lasts `length` seconds (finite, above 0). With `every`, a burst starts
     /// every `every` seconds from `at` on; it must be longer than `length`, so that bursts
     /// neither touch nor overlap. Without it there is one burst.
@@ -118,6 +118,8 @@ mod tests {
         for (spike, name) in [
             (Spike::new(-1.0, 10.0, 0.0, 1.0, None), "`base`"),
             (Spike::new(1.0, f64::NAN, 0.0, 1.0, None), "`peak`"),
+            (Spike::new(1.0, 1e9, 0.0, 1.0, None), "`peak`"),
+            (Spike::new(1e9, 1.0, 0.0, 1.0, None), "`base`"),
             (Spike::new(1.0, 10.0, -5.0, 1.0, None), "`at`"),
             (Spike::new(1.0, 10.0, 0.0, 0.0, None), "`length`"),
             (

@@ -16,8 +16,9 @@ pub struct Steps {
 
 impl Steps {
     /// One step per `(rate, length)` pair, in order from time 0: `rate` arrivals per second
-    /// (finite, at least 0) for `length` seconds (finite, above 0). There must be at least one
-    /// step.
+    /// (at least 0, at most [`MAX_RATE`](super::MAX_RATE)) for `length` seconds (finite, above
+    /// 0). There must be at least one step. Errors name a step's values `steps[i].rate` and
+    /// `steps[i].for`, as scenario files do.
     pub fn new(steps: &[(f64, f64)]) -> Result<Self, String> {
         if steps.is_empty() {
             return Err("`steps` must hold at least one step, found none".to_owned());
@@ -27,7 +28,7 @@ impl Steps {
             .enumerate()
             .map(|(index, &(rate, length))| {
                 let rate = parameter::rate(&format!("steps[{index}].rate"), rate)?;
-                let length = parameter::span(&format!("steps[{index}].length"), length)?;
+                let length = parameter::span(&format!("steps[{index}].for"), length)?;
                 Ok(Piece::constant(rate, length))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -93,10 +94,11 @@ mod tests {
             (Steps::new(&[]), "`steps`"),
             (Steps::new(&[(1.0, 1.0), (-3.0, 1.0)]), "`steps[1].rate`"),
             (Steps::new(&[(f64::NAN, 1.0)]), "`steps[0].rate`"),
-            (Steps::new(&[(1.0, 0.0)]), "`steps[0].length`"),
+            (Steps::new(&[(1.0, 1.0), (2e7, 1.0)]), "`steps[1].rate`"),
+            (Steps::new(&[(1.0, 0.0)]), "`steps[0].for`"),
             (
                 Steps::new(&[(1.0, 1.0), (1.0, f64::INFINITY)]),
-                "`steps[1].length`",
+                "`steps[1].for`",
             ),
         ] {
             let message = steps.unwrap_err();
