@@ -13,6 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::function_index::FunctionIndex;
 use super::rows::{Header, Rows};
 use super::{
     Events, Percentiles, TraceError, TraceEvent, TraceFiles, TraceFormat, TraceFunction,
@@ -139,9 +140,7 @@ fn minute_columns(header: &Header, path: &Path) -> Result<(usize, u32), TraceErr
 
 impl Azure2019 {
     pub(crate) fn open(files: &TraceFiles) -> Result<Self, TraceError> {
-        let mut functions: Vec<TraceFunction> = Vec::new();
-        let mut identities: Vec<(String, String)> = Vec::new();
-        let mut by_key: HashMap<String, u32> = HashMap::new();
+        let mut index = FunctionIndex::default();
         let mut per_minute: Vec<u64> = Vec::new();
         let mut days = Vec::new();
 
@@ -174,7 +173,7 @@ impl Azure2019 {
                 minutes,
                 rows: Vec::new(),
             };
-            let mut seen_today = vec![false; functions.len()];
+            let mut seen_today = vec![false; index.len()];
             while let Some(row) = rows.next_row()? {
                 if row.len() != header.names.len() {
                     return Err(row.error(
@@ -188,9 +187,9 @@ impl Azure2019 {
                     ));
                 }
                 let key = identity.function_key(&row, &header)?;
-                let function = match by_key.get(&key) {
-                    Some(&function) => function,
-                    None => {
+                let function = index.intern(
+                    &key,
+                    || {
                         let trigger = match trigger_column {
                             Some(column) => row
                                 .field(column, &header)?
@@ -202,26 +201,17 @@ impl Azure2019 {
                             .app
                             .map(|column| row.field(column, &header).map(str::to_owned))
                             .transpose()?;
-                        let function = functions.len() as u32;
-                        identities.push((
+                        let parts = [
                             row.field(function_column, &header)?.to_owned(),
                             app.clone().unwrap_or_default(),
-                        ));
-                        functions.push(TraceFunction {
-                            name: String::new(),
-                            id: key.clone(),
-                            app,
-                            trigger,
-                            invocations: 0,
-                            duration_ms: None,
-                            mean_duration_ms: None,
-                            memory_mb: None,
-                        });
-                        by_key.insert(key, function);
-                        seen_today.push(false);
-                        function
-                    }
-                };
+                        ];
+                        Ok((parts, app, trigger))
+                    },
+                    |message| row.error(function_column, &header, message),
+                )?;
+                if seen_today.len() < index.len() {
+                    seen_today.push(false);
+                }
                 if std::mem::replace(&mut seen_today[function as usize], true) {
                     return Err(row.error(
                         function_column,
@@ -243,24 +233,19 @@ impl Azure2019 {
                         ));
                     }
                     per_minute[(first_minute + minute) as usize] += count;
+                    // Bounded counts, and a line holds at most 16 MiB of them: no overflow.
                     total += count;
                 }
-                functions[function as usize].invocations += total;
+                index.count(function, total, |message| {
+                    row.error(first_column, &header, message)
+                })?;
                 let offset = row.field_offset(first_column).unwrap_or(row.offset);
                 day.rows.push((function, offset));
             }
             days.push(day);
         }
 
-        let names = super::assign_names(
-            &identities
-                .iter()
-                .map(|(function, app)| vec![function.as_str(), app.as_str()])
-                .collect::<Vec<_>>(),
-        );
-        for (function, name) in functions.iter_mut().zip(names) {
-            function.name = name;
-        }
+        let (mut functions, by_key) = index.finish();
         for path in &files.durations {
             read_durations(path, &by_key, &mut functions)?;
         }

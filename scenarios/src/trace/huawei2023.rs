@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use std::io::Write;
 
+use super::function_index::FunctionIndex;
 use super::rows::{Header, Rows};
-use super::{Events, TraceError, TraceEvent, TraceFormat, TraceFunction, TraceIndex, TraceReader};
+use super::{Events, TraceError, TraceEvent, TraceFormat, TraceIndex, TraceReader};
 use crate::Trigger;
 
 pub(crate) struct Huawei2023 {
@@ -23,32 +24,26 @@ pub(crate) struct Huawei2023 {
 fn function_columns(
     header: &Header,
     path: &Path,
-    by_name: &mut HashMap<String, u32>,
-    functions: &mut Vec<TraceFunction>,
+    index: &mut FunctionIndex,
 ) -> Result<(usize, Vec<(usize, u32)>), TraceError> {
     let time = header.position("time").ok_or_else(|| TraceError::Layout {
         path: path.to_owned(),
         message: "no `time` column".into(),
     })?;
     let mut columns = Vec::new();
-    for (index, name) in header.names.iter().enumerate() {
-        if index == time || name == "day" {
+    for (column, name) in header.names.iter().enumerate() {
+        if column == time || name == "day" {
             continue;
         }
-        let function = *by_name.entry(name.clone()).or_insert_with(|| {
-            functions.push(TraceFunction {
-                name: String::new(),
-                id: name.clone(),
-                app: None,
-                trigger: Trigger::Unknown,
-                invocations: 0,
-                duration_ms: None,
-                mean_duration_ms: None,
-                memory_mb: None,
-            });
-            functions.len() as u32 - 1
-        });
-        columns.push((index, function));
+        let function = index.intern(
+            name,
+            || Ok(([name.clone(), String::new()], None, Trigger::Unknown)),
+            |message| TraceError::Layout {
+                path: path.to_owned(),
+                message,
+            },
+        )?;
+        columns.push((column, function));
     }
     Ok((time, columns))
 }
@@ -85,15 +80,14 @@ fn minute_of(
 
 impl Huawei2023 {
     pub(crate) fn open(paths: &[PathBuf]) -> Result<Self, TraceError> {
-        let mut functions = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut index = FunctionIndex::default();
         let mut per_minute: Vec<u64> = Vec::new();
         let mut origin = None;
         let mut previous: Option<u32> = None;
         for path in paths {
             let mut rows = Rows::open(path)?;
             let header = rows.header()?;
-            let (time, columns) = function_columns(&header, path, &mut by_name, &mut functions)?;
+            let (time, columns) = function_columns(&header, path, &mut index)?;
             while let Some(row) = rows.next_row()? {
                 let origin = *origin.get_or_insert(row.count(time, &header, true)?);
                 let minute = minute_of(&row, &header, time, origin)?;
@@ -120,20 +114,17 @@ impl Huawei2023 {
                             ),
                         ));
                     }
-                    functions[function as usize].invocations += count;
-                    per_minute[minute as usize] += count;
+                    index.count(function, count, |message| {
+                        row.error(column, &header, message)
+                    })?;
+                    let cell = &mut per_minute[minute as usize];
+                    *cell = cell.checked_add(count).ok_or_else(|| {
+                        row.error(column, &header, "too many invocations in one minute".into())
+                    })?;
                 }
             }
         }
-        let names = super::assign_names(
-            &functions
-                .iter()
-                .map(|f| vec![f.id.as_str()])
-                .collect::<Vec<_>>(),
-        );
-        for (function, name) in functions.iter_mut().zip(names) {
-            function.name = name;
-        }
+        let (functions, _) = index.finish();
         Ok(Self {
             index: TraceIndex {
                 format: TraceFormat::Huawei2023,
@@ -171,14 +162,18 @@ impl RowStream {
                 };
                 let mut rows = Rows::open(path)?;
                 let header = rows.header()?;
-                let mut known = Vec::new();
-                let (time, columns) =
-                    function_columns(&header, path, &mut self.by_name, &mut known)?;
-                if !known.is_empty() {
-                    return Err(TraceError::Layout {
-                        path: path.clone(),
-                        message: "the file changed since it was opened".into(),
-                    });
+                let changed = || TraceError::Layout {
+                    path: path.clone(),
+                    message: "the file changed since it was opened".into(),
+                };
+                let time = header.position("time").ok_or_else(changed)?;
+                let mut columns = Vec::new();
+                for (column, name) in header.names.iter().enumerate() {
+                    if column == time || name == "day" {
+                        continue;
+                    }
+                    let &function = self.by_name.get(name).ok_or_else(changed)?;
+                    columns.push((column, function));
                 }
                 self.rows = Some((rows, header, time, columns));
             }
@@ -197,10 +192,22 @@ impl RowStream {
             for &(column, function) in columns.iter() {
                 let count = row.count(column, header, true)?;
                 if count > 0 {
+                    // Counts were bounded when the trace was opened; a larger one means the
+                    // file changed since.
+                    let count = u32::try_from(count)
+                        .ok()
+                        .filter(|&c| u64::from(c) <= super::MAX_COUNT_PER_MINUTE)
+                        .ok_or_else(|| {
+                            row.error(
+                                column,
+                                header,
+                                "the file changed since it was opened".into(),
+                            )
+                        })?;
                     self.pending.push_back(TraceEvent::Count {
                         minute,
                         function,
-                        count: count as u32,
+                        count,
                     });
                 }
             }

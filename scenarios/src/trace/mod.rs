@@ -20,6 +20,7 @@
 mod azure2019;
 mod azure2021;
 mod distribution;
+mod function_index;
 mod generic;
 mod huawei2023;
 mod per_invocation;

@@ -10,11 +10,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::function_index::FunctionIndex;
 use super::rows::{Header, Row, Rows, copy_rows};
-use super::{
-    Events, Percentiles, TraceError, TraceEvent, TraceFormat, TraceFunction, TraceIndex,
-    TraceReader,
-};
+use super::{Events, Percentiles, TraceError, TraceEvent, TraceFormat, TraceIndex, TraceReader};
 use crate::Trigger;
 
 /// One row of a per-invocation trace, read.
@@ -167,11 +165,9 @@ fn write_key(identity: &[&str; 2], key: &mut String) {
 
 impl<L: InvocationLayout> PerInvocation<L> {
     pub(crate) fn open(paths: &[PathBuf]) -> Result<Self, TraceError> {
-        let mut functions: Vec<TraceFunction> = Vec::new();
-        let mut identities: Vec<[String; 2]> = Vec::new();
+        let mut index = FunctionIndex::default();
         let mut durations: Vec<LogHistogram> = Vec::new();
         let mut memories: Vec<LogHistogram> = Vec::new();
-        let mut by_key: HashMap<String, u32> = HashMap::new();
         let mut per_minute: HashMap<i64, u64> = HashMap::new();
         let mut latest = i64::MIN;
         let (mut first_seen, mut last_seen) = (i64::MAX, i64::MIN);
@@ -184,30 +180,32 @@ impl<L: InvocationLayout> PerInvocation<L> {
             while let Some(row) = rows.next_row()? {
                 let parsed = columns.parse(&row, &header)?;
                 write_key(&parsed.identity, &mut key);
-                let function = match by_key.get(key.as_str()) {
-                    Some(&function) => function,
-                    None => {
-                        let function = functions.len() as u32;
-                        identities.push(parsed.identity.map(str::to_owned));
-                        functions.push(TraceFunction {
-                            name: String::new(),
-                            id: key.clone(),
-                            app: (!parsed.identity[1].is_empty())
-                                .then(|| parsed.identity[1].to_owned()),
-                            trigger: parsed.trigger.unwrap_or(Trigger::Unknown),
-                            invocations: 0,
-                            duration_ms: None,
-                            mean_duration_ms: None,
-                            memory_mb: None,
-                        });
-                        durations.push(LogHistogram::new());
-                        memories.push(LogHistogram::new());
-                        by_key.insert(key.clone(), function);
-                        function
-                    }
-                };
+                let function = index.intern(
+                    &key,
+                    || {
+                        let app =
+                            (!parsed.identity[1].is_empty()).then(|| parsed.identity[1].to_owned());
+                        let parts = parsed.identity.map(str::to_owned);
+                        Ok((parts, app, parsed.trigger.unwrap_or(Trigger::Unknown)))
+                    },
+                    |message| TraceError::Malformed {
+                        path: path.clone(),
+                        line: row.number,
+                        column: 1,
+                        message,
+                    },
+                )?;
+                if durations.len() < index.len() {
+                    durations.push(LogHistogram::new());
+                    memories.push(LogHistogram::new());
+                }
+                index.count(function, 1, |message| TraceError::Malformed {
+                    path: path.clone(),
+                    line: row.number,
+                    column: 1,
+                    message,
+                })?;
                 let function = function as usize;
-                functions[function].invocations += 1;
                 if let Some(us) = parsed.duration_us {
                     durations[function].record(us as f64);
                 }
@@ -244,14 +242,8 @@ impl<L: InvocationLayout> PerInvocation<L> {
         for (minute, count) in per_minute {
             minutes[(minute - first_minute) as usize] = count;
         }
-        let names = super::assign_names(
-            &identities
-                .iter()
-                .map(|[function, app]| vec![function.as_str(), app.as_str()])
-                .collect::<Vec<_>>(),
-        );
-        for (index, (function, name)) in functions.iter_mut().zip(names).enumerate() {
-            function.name = name;
+        let (mut functions, by_key) = index.finish();
+        for (index, function) in functions.iter_mut().enumerate() {
             function.duration_ms = durations[index].percentiles(1e-3);
             function.mean_duration_ms = durations[index].mean().map(|us| us / 1e3);
             function.memory_mb = memories[index].percentiles(1.0);
