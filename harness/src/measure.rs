@@ -57,7 +57,8 @@ impl MeasureArgs {
             scenario = scenario.with_duration(duration).context("--duration")?;
         }
         if let Some(timeout) = self.timeout {
-            anyhow::ensure!(!timeout.is_zero(), "--timeout must be longer than zero");
+            scenarios::check_wait(timeout)
+                .map_err(|message| anyhow::anyhow!("--timeout {message}"))?;
             scenario.request.timeout = timeout;
         }
         if let Some(cold_above) = self.cold_above {

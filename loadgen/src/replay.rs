@@ -215,7 +215,11 @@ pub async fn replay(
             .collect(),
         functions: schedule.functions().to_vec(),
         origin,
-        deadline: origin + schedule.duration() + options.request.timeout,
+        // Both are bounded when the scenario is read; saturate rather than panic regardless.
+        deadline: origin
+            .checked_add(schedule.duration())
+            .and_then(|end| end.checked_add(options.request.timeout))
+            .unwrap_or(origin + Duration::from_secs(400 * 24 * 3600)),
         progress: progress.clone(),
         log: log.clone(),
         intervals: intervals.clone(),

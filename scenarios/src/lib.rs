@@ -58,7 +58,7 @@ pub use arrival::{ArrivalSpec, Step};
 pub use error::ScenarioError;
 pub use load::{LoadSpec, StartInference};
 pub use profile::FunctionProfile;
-pub use request::{HttpProtocol, RequestSpec};
+pub use request::{HttpProtocol, MAX_WAIT, RequestSpec, check_wait};
 pub use scenario::{
     Configuration, LoadedTrace, RuntimeSettings, SampleSpec, Scenario, Target, Thresholds,
     TraceSpec,

@@ -108,10 +108,13 @@ impl LoadSpec {
             Self::Open {
                 max_in_flight,
                 rate_tolerance,
-                ..
+                late_after,
             } => {
                 if *max_in_flight == 0 {
                     return Err(("max_in_flight", "must be at least 1".into()));
+                }
+                if *late_after > crate::request::MAX_WAIT {
+                    return Err(("late_after", "must be at most a day (24h)".into()));
                 }
                 if !(0.0..=1.0).contains(rate_tolerance) {
                     return Err((
@@ -122,6 +125,9 @@ impl LoadSpec {
             }
             Self::Closed { users, .. } if *users == 0 => {
                 return Err(("users", "must be at least 1".into()));
+            }
+            Self::Closed { think_time, .. } if *think_time > crate::request::MAX_WAIT => {
+                return Err(("think_time", "must be at most a day (24h)".into()));
             }
             Self::MaxThroughput { concurrency } if *concurrency == 0 => {
                 return Err(("concurrency", "must be at least 1".into()));

@@ -114,19 +114,50 @@ impl RequestSpec {
         if self.connections == Some(0) {
             return Err(("connections".into(), "must be at least 1".into()));
         }
-        if self.timeout.is_zero() {
-            return Err(("timeout".into(), "must be longer than zero".into()));
-        }
-        if self.connect_timeout.is_zero() {
-            return Err(("connect_timeout".into(), "must be longer than zero".into()));
+        for (key, wait) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            check_wait(wait).map_err(|message| (key.to_owned(), message))?;
         }
         Ok(())
     }
 }
 
+/// Longest timeout, think time or lateness bound a scenario may set: a day. Run clocks add
+/// these to instants, which must not overflow.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// Refuses a zero wait or one beyond [`MAX_WAIT`].
+pub fn check_wait(wait: Duration) -> Result<(), String> {
+    if wait.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    if wait > MAX_WAIT {
+        return Err(format!(
+            "must be at most a day (24h), found {}",
+            humantime::format_duration(wait)
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_beyond_a_day_are_refused() {
+        for text in [
+            "timeout = \"18000000000000000000s\"",
+            "connect_timeout = \"25h\"",
+            "timeout = \"0s\"",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains("timeout"), "{text}: {err}");
+        }
+        assert!(parse("timeout = \"24h\"").is_ok());
+    }
 
     fn parse(text: &str) -> Result<RequestSpec, String> {
         let spec: RequestSpec = toml::from_str(text).map_err(|err| err.to_string())?;

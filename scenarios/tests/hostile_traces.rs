@@ -150,3 +150,19 @@ fn a_count_no_replay_could_send_is_refused_with_its_cell() {
         MAX_COUNT_PER_MINUTE
     );
 }
+
+#[test]
+fn a_start_near_the_earliest_expressible_time_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ends at 0 after running for 292,000 years: it started just above i64::MIN µs.
+    let path = write(
+        dir.path(),
+        "a.csv",
+        b"app,func,end_timestamp,duration\n0,0,0,9223372036801\n",
+    );
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(
+        err.contains("a.csv") && err.contains("out of range"),
+        "{err}"
+    );
+}

@@ -242,6 +242,13 @@ impl<L: InvocationLayout> PerInvocation<L> {
         for (minute, count) in per_minute {
             minutes[(minute - first_minute) as usize] = count;
         }
+        // The minute of the earliest start can lie below the earliest time µs can express.
+        let origin_us = first_minute
+            .checked_mul(60_000_000)
+            .ok_or_else(|| TraceError::Layout {
+                path: paths.first().cloned().unwrap_or_default(),
+                message: format!("minute {first_minute} of the earliest start is out of range"),
+            })?;
         let (mut functions, by_key) = index.finish();
         for (index, function) in functions.iter_mut().enumerate() {
             function.duration_ms = durations[index].percentiles(1e-3);
@@ -258,7 +265,7 @@ impl<L: InvocationLayout> PerInvocation<L> {
             layout: std::marker::PhantomData,
             files: paths.to_vec(),
             by_key,
-            origin_us: first_minute * 60_000_000,
+            origin_us,
             disorder_us,
         })
     }
