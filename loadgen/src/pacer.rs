@@ -112,12 +112,13 @@ pub(crate) fn run(
         }
         // The pacer's own error: how late it reached the due time. Handing the invocation
         // to a worker comes after; its cost shows in the send lag.
+        let reached = Instant::now();
         recorder::record(
             &mut report.dispatch_lag,
-            micros(Instant::now().saturating_duration_since(due)),
+            micros(reached.saturating_duration_since(due)),
         );
         progress.due();
-        if progress.in_flight() >= settings.max_in_flight || Instant::now() >= settings.deadline {
+        if progress.in_flight() >= settings.max_in_flight || reached >= settings.deadline {
             let dropped = dropped_outcome(invocation);
             report.dropped.record(&dropped);
             if let Some(log) = &log {
