@@ -148,7 +148,16 @@ pub fn measure(
         |name| name.to_string_lossy().into_owned(),
     );
     let summary = Summary::from_run(&result, &run_id, &PricingModel::aws_lambda_x86());
-    reports::write_artifacts(dir, &summary, &result, &reports::export::all())?;
+    let report = reports::Report {
+        summary: summary.clone(),
+        run: result,
+        intervals: Vec::new(),
+        platform: None,
+        machine: reports::Machine::detect(),
+        configuration: reports::Configuration::default(),
+    };
+    reports::write_artifacts(dir, &report, &reports::export::all(&report))?;
+    let result = report.run;
     print!("{}", reports::terminal::render(&summary));
     println!("results      {}", dir.display());
     if let Some(failure) = &result.schedule_failure {

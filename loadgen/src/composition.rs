@@ -7,7 +7,8 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::Outcome;
-use crate::recorder::{MergeError, SIGNIFICANT_DIGITS, add, histogram, record};
+use crate::recorder::{MergeError, add, histogram, record};
+use serde::{Deserialize, Serialize};
 
 /// One part of an invocation's latency. For each invocation
 /// `latency = send lag + queue + init + exec + remainder`, when all were measured.
@@ -74,17 +75,20 @@ impl LatencyComponent {
 /// Histograms of each latency component for the successful invocations of one start kind,
 /// µs. A component's histogram is allocated with its first value, so components a platform
 /// never reports cost nothing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Composition {
+    #[serde(with = "crate::saved::optional_histograms")]
     components: [Option<Histogram<u64>>; LatencyComponent::ALL.len()],
 }
 
 impl Composition {
-    pub(crate) fn record(&mut self, outcome: &Outcome) {
+    /// Records the components of `outcome` measured, in histograms of `digits` significant
+    /// digits.
+    pub(crate) fn record(&mut self, outcome: &Outcome, digits: u8) {
         for component in LatencyComponent::ALL {
             if let Some(value) = component.of(outcome) {
-                let histogram = self.components[component.index()]
-                    .get_or_insert_with(|| histogram(SIGNIFICANT_DIGITS));
+                let histogram =
+                    self.components[component.index()].get_or_insert_with(|| histogram(digits));
                 record(histogram, value);
             }
         }
@@ -167,7 +171,10 @@ mod tests {
     #[test]
     fn unreported_components_get_no_histogram() {
         let mut composition = Composition::default();
-        composition.record(&outcome(10_000, 6_000, 0, None));
+        composition.record(
+            &outcome(10_000, 6_000, 0, None),
+            crate::recorder::SIGNIFICANT_DIGITS,
+        );
         assert!(composition.component(LatencyComponent::Exec).is_none());
         assert!(composition.component(LatencyComponent::Remainder).is_none());
         assert_eq!(

@@ -39,6 +39,7 @@
 //!   cold or snapshot start itself, so platforms without that header still have their own
 //!   starts counted.
 
+mod billing;
 pub mod capacity;
 mod client;
 mod composition;
@@ -53,9 +54,11 @@ mod progress;
 mod recorder;
 mod replay;
 mod result;
+mod saved;
 mod target;
 mod worker;
 
+pub use billing::{Billing, Ledger};
 pub use composition::LatencyComponent;
 pub use feed::ScheduleFactory;
 pub use interval_log::{CSV_COLUMNS as INTERVAL_CSV_COLUMNS, IntervalFigures};
@@ -63,7 +66,7 @@ pub use invocation_log::COLUMNS as INVOCATION_LOG_COLUMNS;
 pub use outcome::{ErrorKind, Outcome, PlatformMetering, StartKind};
 pub use progress::{LiveProgress, ProgressSnapshot, StopSignal};
 pub use recorder::{
-    Billing, GROUP_SIGNIFICANT_DIGITS, GroupRecord, MergeError, Recorder, SIGNIFICANT_DIGITS,
+    Cell, GROUP_SIGNIFICANT_DIGITS, GroupRecord, MergeError, Recorder, SIGNIFICANT_DIGITS,
 };
 pub use replay::{INTERVALS_CSV, INTERVALS_HLOG, ReplayError, ReplayOptions, replay};
 pub use result::{Connections, Pacing, RunResult};

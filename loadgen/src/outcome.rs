@@ -70,6 +70,19 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Parses the name [`fmt::Display`] gives a kind (`http_503`, `timeout`, …).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "refused" => Self::Refused,
+            "connect_timeout" => Self::ConnectTimeout,
+            "connect" => Self::Connect,
+            "reset" => Self::Reset,
+            "timeout" => Self::Timeout,
+            "dropped" => Self::Dropped,
+            other => Self::Status(other.strip_prefix("http_")?.parse().ok()?),
+        })
+    }
+
     /// True for failures of the connection rather than answers from the platform.
     pub fn is_connection(self) -> bool {
         matches!(

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use scenarios::Trigger;
 
+use serde::{Deserialize, Serialize};
+
+use crate::billing::Billing;
 use crate::composition::{Composition, LatencyComponent};
 use crate::outcome::{ErrorKind, Outcome, StartKind};
 
@@ -42,8 +45,66 @@ pub(crate) fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) -> Result<()
 #[error("cannot merge recorders: {0}")]
 pub struct MergeError(String);
 
+/// What was measured for the invocations of one group and one start kind. Histograms hold
+/// successful invocations, µs, with [`GROUP_SIGNIFICANT_DIGITS`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    #[serde(with = "crate::saved::histogram")]
+    latency: Histogram<u64>,
+    #[serde(with = "crate::saved::histogram")]
+    service: Histogram<u64>,
+    /// Send lag and the platform's queue, init and exec, where measured.
+    composition: Composition,
+    /// What the platform billed for them.
+    billing: Billing,
+}
+
+impl Cell {
+    fn new() -> Self {
+        Self {
+            latency: histogram(GROUP_SIGNIFICANT_DIGITS),
+            service: histogram(GROUP_SIGNIFICANT_DIGITS),
+            composition: Composition::default(),
+            billing: Billing::default(),
+        }
+    }
+
+    fn record(&mut self, outcome: &Outcome) {
+        record(&mut self.latency, outcome.latency_us);
+        record(&mut self.service, outcome.service_us);
+        self.composition.record(outcome, GROUP_SIGNIFICANT_DIGITS);
+    }
+
+    fn merge(&mut self, other: &Cell) -> Result<(), MergeError> {
+        add(&mut self.latency, &other.latency)?;
+        add(&mut self.service, &other.service)?;
+        self.composition.merge(&other.composition)?;
+        Ok(())
+    }
+
+    /// Latency from the scheduled send.
+    pub fn latency(&self) -> &Histogram<u64> {
+        &self.latency
+    }
+
+    /// Service time, from the actual send.
+    pub fn service(&self) -> &Histogram<u64> {
+        &self.service
+    }
+
+    /// One latency component, when it was measured.
+    pub fn component(&self, component: LatencyComponent) -> Option<&Histogram<u64>> {
+        self.composition.component(component)
+    }
+
+    /// What the platform billed, successful and failed invocations alike.
+    pub fn billing(&self) -> &Billing {
+        &self.billing
+    }
+}
+
 /// What was measured for a group of invocations: one function, or one trigger.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GroupRecord {
     /// Successful invocations.
     pub ok: u64,
@@ -61,12 +122,24 @@ pub struct GroupRecord {
     /// Successful invocations of which it is not known whether a start delayed them: the
     /// platform did not say and they were not cold or snapshot starts themselves.
     pub delayed_by_start_unknown: u64,
-    /// Latency of successful invocations by start kind, µs; `None` where none occurred.
-    latency: [Option<Histogram<u64>>; 4],
+    /// By start kind; `None` where no invocation of that kind was recorded.
+    cells: [Option<Box<Cell>>; 4],
 }
 
 impl GroupRecord {
     fn record(&mut self, outcome: &Outcome) {
+        if let (Some(billed_ms), Some(memory_mb)) =
+            (outcome.metering.billed_ms, outcome.metering.memory_mb)
+        {
+            let metering = &outcome.metering;
+            self.cell_mut(outcome.start).billing.add(
+                billed_ms,
+                memory_mb,
+                outcome.service_us,
+                metering.init_us,
+                metering.exec_us,
+            );
+        }
         match outcome.result {
             Ok(()) => {
                 let kind = outcome.start.index();
@@ -78,13 +151,15 @@ impl GroupRecord {
                     Some(false) => {}
                     None => self.delayed_by_start_unknown += 1,
                 }
-                let histogram =
-                    self.latency[kind].get_or_insert_with(|| histogram(GROUP_SIGNIFICANT_DIGITS));
-                record(histogram, outcome.latency_us);
+                self.cell_mut(outcome.start).record(outcome);
             }
             Err(ErrorKind::Dropped) => self.dropped += 1,
             Err(_) => self.errors += 1,
         }
+    }
+
+    fn cell_mut(&mut self, kind: StartKind) -> &mut Cell {
+        self.cells[kind.index()].get_or_insert_with(|| Box::new(Cell::new()))
     }
 
     fn merge(&mut self, other: &GroupRecord) -> Result<(), MergeError> {
@@ -97,10 +172,10 @@ impl GroupRecord {
         for (a, b) in self.starts.iter_mut().zip(other.starts) {
             *a += b;
         }
-        for (into, from) in self.latency.iter_mut().zip(&other.latency) {
+        for (into, from) in self.cells.iter_mut().zip(&other.cells) {
             match (into.as_mut(), from) {
                 (_, None) => {}
-                (Some(into), Some(from)) => add(into, from)?,
+                (Some(into), Some(from)) => into.merge(from)?,
                 (None, Some(from)) => *into = Some(from.clone()),
             }
         }
@@ -112,67 +187,33 @@ impl GroupRecord {
         self.starts[kind.index()]
     }
 
+    /// What was measured for the invocations that started as `kind`, if any were recorded.
+    pub fn cell(&self, kind: StartKind) -> Option<&Cell> {
+        self.cells[kind.index()].as_deref()
+    }
+
     /// Latency of the successful invocations that started as `kind`, if there were any.
     pub fn latency_of(&self, kind: StartKind) -> Option<&Histogram<u64>> {
-        self.latency[kind.index()].as_ref()
+        self.cell(kind).map(Cell::latency).filter(|h| !h.is_empty())
     }
 
     /// Latency of all successful invocations, every start kind added together.
     pub fn latency(&self) -> Histogram<u64> {
         let mut all = histogram(GROUP_SIGNIFICANT_DIGITS);
-        for h in self.latency.iter().flatten() {
+        for cell in self.cells.iter().flatten() {
             // Same settings everywhere: adding cannot fail.
-            let _ = all.add(h);
+            let _ = all.add(&cell.latency);
         }
         all
     }
-}
 
-/// Billing figures reported by the platform (`x-faas-billed-ms`, `x-faas-memory-mb`).
-///
-/// The headers come from the platform, so their values are checked before they are summed:
-/// a billed time longer than the invocation took (plus [`Billing::ALLOWANCE_MS`] for billing
-/// granularity) or a memory size above [`Billing::MAX_MEMORY_MB`] is counted as implausible
-/// and left out of the sums, which saturate rather than wrap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Billing {
-    /// Invocations that reported plausible billed time and memory.
-    pub invocations: u64,
-    /// Sum over those invocations of billed milliseconds × MiB.
-    pub mb_ms: u128,
-    /// Invocations whose billing headers were implausible, left out of the sums.
-    pub implausible: u64,
-}
-
-impl Billing {
-    /// Billed time may exceed the measured service time by this much (platforms round up to
-    /// their billing step, at most 100 ms among the major ones, or bill a minimum).
-    pub const ALLOWANCE_MS: u64 = 1_000;
-    /// No platform offers functions with more memory than this (1 TiB).
-    pub const MAX_MEMORY_MB: u64 = 1 << 20;
-
-    /// Adds one invocation's report, `service_us` being the time it took as measured here.
-    fn add(&mut self, billed_ms: u64, memory_mb: u64, service_us: u64) {
-        let longest_ms = service_us.div_ceil(1000).saturating_add(Self::ALLOWANCE_MS);
-        if billed_ms > longest_ms || memory_mb > Self::MAX_MEMORY_MB {
-            self.implausible = self.implausible.saturating_add(1);
-            return;
+    /// What the platform billed for this group's invocations, every start kind together.
+    pub fn billing(&self) -> Billing {
+        let mut all = Billing::default();
+        for cell in self.cells.iter().flatten() {
+            all.merge(&cell.billing);
         }
-        self.invocations = self.invocations.saturating_add(1);
-        self.mb_ms = self
-            .mb_ms
-            .saturating_add(u128::from(billed_ms) * u128::from(memory_mb));
-    }
-
-    fn merge(&mut self, other: &Billing) {
-        self.invocations = self.invocations.saturating_add(other.invocations);
-        self.mb_ms = self.mb_ms.saturating_add(other.mb_ms);
-        self.implausible = self.implausible.saturating_add(other.implausible);
-    }
-
-    /// Billed GB-seconds (GiB of memory × seconds), the unit FaaS prices use.
-    pub fn gb_seconds(&self) -> f64 {
-        self.mb_ms as f64 / 1024.0 / 1000.0
+        all
     }
 }
 
@@ -181,20 +222,23 @@ impl Billing {
 /// Latency, service-time and latency-component histograms hold successful invocations;
 /// failures are counted by [`ErrorKind`], dropped invocations on their own. The send-lag
 /// histogram holds every invocation sent on a schedule (open loop).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recorder {
+    #[serde(with = "crate::saved::histograms")]
     latency: [Histogram<u64>; 4],
+    #[serde(with = "crate::saved::histograms")]
     service: [Histogram<u64>; 4],
     /// Indexed like [`StartKind::ALL`].
     composition: [Composition; 4],
+    #[serde(with = "crate::saved::histogram")]
     send_lag: Histogram<u64>,
+    #[serde(with = "crate::saved::error_counts")]
     errors: BTreeMap<ErrorKind, u64>,
     dropped: u64,
     inferred: u64,
     functions: Vec<GroupRecord>,
     /// Indexed like [`Trigger::ALL`]; `None` for triggers that did not occur.
     triggers: [Option<GroupRecord>; Trigger::ALL.len()],
-    billing: Billing,
 }
 
 impl Recorder {
@@ -210,7 +254,6 @@ impl Recorder {
             inferred: 0,
             functions: vec![GroupRecord::default(); functions],
             triggers: Default::default(),
-            billing: Billing::default(),
         }
     }
 
@@ -218,11 +261,6 @@ impl Recorder {
     pub fn record(&mut self, outcome: &Outcome) {
         if let Some(lag) = outcome.send_lag_us {
             record(&mut self.send_lag, lag);
-        }
-        if let (Some(billed_ms), Some(memory_mb)) =
-            (outcome.metering.billed_ms, outcome.metering.memory_mb)
-        {
-            self.billing.add(billed_ms, memory_mb, outcome.service_us);
         }
         if let Some(function) = self.functions.get_mut(outcome.invocation.function.index()) {
             function.record(outcome);
@@ -235,7 +273,7 @@ impl Recorder {
                 let kind = outcome.start.index();
                 record(&mut self.latency[kind], outcome.latency_us);
                 record(&mut self.service[kind], outcome.service_us);
-                self.composition[kind].record(outcome);
+                self.composition[kind].record(outcome, SIGNIFICANT_DIGITS);
                 self.inferred += u64::from(outcome.inferred);
             }
             Err(ErrorKind::Dropped) => self.dropped += 1,
@@ -275,7 +313,6 @@ impl Recorder {
                 into.get_or_insert_with(GroupRecord::default).merge(from)?;
             }
         }
-        self.billing.merge(&other.billing);
         Ok(())
     }
 
@@ -387,9 +424,13 @@ impl Recorder {
             .filter_map(|(trigger, record)| Some((trigger, record.as_ref()?)))
     }
 
-    /// Billing figures reported by the platform.
+    /// Billing figures reported by the platform, every function together.
     pub fn billing(&self) -> Billing {
-        self.billing
+        let mut all = Billing::default();
+        for function in &self.functions {
+            all.merge(&function.billing());
+        }
+        all
     }
 }
 
@@ -432,37 +473,6 @@ mod tests {
     }
 
     #[test]
-    fn billing_near_the_limits_saturates_and_implausible_reports_are_left_out() {
-        let billed = |billed_ms: u64, memory_mb: u64, service_us: u64| {
-            let mut o = outcome(0, service_us.saturating_mul(2), Ok(()), StartKind::Warm);
-            o.service_us = service_us;
-            o.metering.billed_ms = Some(billed_ms);
-            o.metering.memory_mb = Some(memory_mb);
-            o
-        };
-        let mut recorder = Recorder::new(2);
-        // Plausible: 3 ms billed for 2.5 ms of service, and a 100 ms minimum bill.
-        recorder.record(&billed(3, 128, 2_500));
-        recorder.record(&billed(100, 128, 2_500));
-        // A platform reporting absurd values: a billed time near 2^64 ms, a memory size near
-        // 2^64 MiB. Summed as they come, two of these would wrap the u128 total.
-        recorder.record(&billed(u64::MAX, u64::MAX, 2_500));
-        recorder.record(&billed(u64::MAX - 1, 128, u64::MAX));
-        recorder.record(&billed(3, u64::MAX, 2_500));
-        let billing = recorder.billing();
-        assert_eq!(billing.invocations, 2);
-        assert_eq!(billing.mb_ms, 103 * 128);
-        assert_eq!(billing.implausible, 3);
-
-        // Sums that reach the top stay there when merged.
-        let mut full = Recorder::new(2);
-        full.billing.mb_ms = u128::MAX - 5;
-        full.merge(&recorder).unwrap();
-        assert_eq!(full.billing().mb_ms, u128::MAX);
-        assert_eq!(full.billing().implausible, 3);
-    }
-
-    #[test]
     fn merged_histograms_hold_every_value_of_both_workers() {
         let mut first = Recorder::new(2);
         let mut second = Recorder::new(2);
@@ -491,7 +501,7 @@ mod tests {
         assert_eq!(first.functions()[1].errors, 2);
         assert_eq!(first.send_lag().len(), 1003);
         assert_eq!(first.billing().invocations, 1003);
-        assert_eq!(first.billing().mb_ms, 1003 * 3 * 128);
+        assert_eq!(first.billing().mb_ms(), 1003 * 3 * 128);
     }
 
     #[test]

@@ -4,13 +4,15 @@ use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 use scenarios::{LoadSpec, RequestSpec, StartInference};
+use serde::{Deserialize, Serialize};
 
 use crate::recorder::Recorder;
 
 /// How precisely the pacer kept to the schedule (open loop only).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pacing {
     /// How late each invocation was handed to a worker, µs: the pacer's own error.
+    #[serde(with = "crate::saved::histogram")]
     pub dispatch_lag: Histogram<u64>,
     /// CPU time the pacer thread used, where the platform tells.
     pub cpu: Option<Duration>,
@@ -31,7 +33,7 @@ impl Pacing {
 }
 
 /// The connections the load generator opened to the platform.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connections {
     /// Opened over the whole run.
     pub opened: u64,
@@ -39,8 +41,9 @@ pub struct Connections {
     pub peak: usize,
 }
 
-/// Everything a run measured, with the facts needed to read it.
-#[derive(Debug, Clone)]
+/// Everything a run measured, with the facts needed to read it. It serialises completely
+/// (histograms bucket by bucket), so every report can be rebuilt from a saved copy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     /// The scenario's name.
     pub scenario: String,

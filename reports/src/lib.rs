@@ -3,17 +3,22 @@
 //! The last stage of the flow `scenarios` → `loadgen` → `reports`. A [`Summary`] is computed
 //! once from the run (percentiles per start kind, where the time went, cold starts and the
 //! invocations a start delayed, cost under a [`PricingModel`]) and every artifact is
-//! rendered from it: the terminal table ([`terminal::render`]) and the files in
-//! `results/<run-id>/`, one [`export::Exporter`] per format. Reports never reach back into
+//! rendered from a [`Report`]: the terminal table ([`terminal::render`]) and the files in
+//! `results/<run-id>/`, one [`export::Exporter`] per file. Reports never reach back into
 //! the load generator.
 
 pub mod export;
+#[cfg(test)]
+mod fixture;
+mod machine;
 mod pricing;
+mod report;
 mod results_dir;
 mod summary;
 pub mod terminal;
 
 pub use pricing::{Cost, PricingModel};
+pub use report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
 pub use results_dir::{ReportError, run_id, write_artifacts};
 pub use summary::{
     ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary,

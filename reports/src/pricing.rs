@@ -31,7 +31,7 @@ impl PricingModel {
 
     /// The cost of the billed invocations of a run, or `None` if the platform reported no
     /// billed durations.
-    pub fn cost(&self, billing: Billing) -> Option<Cost> {
+    pub fn cost(&self, billing: &Billing) -> Option<Cost> {
         if billing.invocations == 0 {
             return None;
         }
@@ -77,12 +77,11 @@ mod tests {
     #[test]
     fn lambda_cost_adds_request_and_gb_second_charges() {
         // 1000 invocations of 100 ms at 1024 MiB: 100 GB-s.
-        let billing = Billing {
-            invocations: 1000,
-            mb_ms: 1000 * 100 * 1024,
-            implausible: 0,
-        };
-        let cost = PricingModel::aws_lambda_x86().cost(billing).unwrap();
+        let mut billing = Billing::default();
+        for _ in 0..1000 {
+            billing.add(100, 1024, 100_000, None, None);
+        }
+        let cost = PricingModel::aws_lambda_x86().cost(&billing).unwrap();
         assert!((cost.gb_seconds - 100.0).abs() < 1e-9);
         // Per invocation 0.1 GB-s × $0.0000166667 = $0.00000166667; × 1M = $1.66667.
         assert!(
@@ -99,12 +98,9 @@ mod tests {
     #[test]
     fn one_millisecond_at_128_mib_matches_the_published_price() {
         // AWS lists $0.0000000021 per 1 ms at 128 MB, rounded to two significant digits.
-        let billing = Billing {
-            invocations: 1,
-            mb_ms: 128,
-            implausible: 0,
-        };
-        let cost = PricingModel::aws_lambda_x86().cost(billing).unwrap();
+        let mut billing = Billing::default();
+        billing.add(1, 128, 1_000, None, None);
+        let cost = PricingModel::aws_lambda_x86().cost(&billing).unwrap();
         let per_ms = cost.compute_usd_per_million / 1e6;
         assert!((per_ms / 0.000_000_002_1 - 1.0).abs() < 0.01, "{per_ms:e}");
     }
@@ -112,7 +108,7 @@ mod tests {
     #[test]
     fn no_billing_headers_means_no_cost() {
         assert_eq!(
-            PricingModel::aws_lambda_x86().cost(Billing::default()),
+            PricingModel::aws_lambda_x86().cost(&Billing::default()),
             None
         );
     }

@@ -5,10 +5,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use loadgen::RunResult;
-
-use crate::Summary;
 use crate::export::Exporter;
+use crate::report::Report;
 
 /// An artifact could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -44,8 +42,7 @@ pub fn run_id(scenario: &str, started: SystemTime) -> String {
 /// temporary name and renamed, so a reader never sees half a file.
 pub fn write_artifacts(
     dir: &Path,
-    summary: &Summary,
-    result: &RunResult,
+    report: &Report,
     exporters: &[Box<dyn Exporter>],
 ) -> Result<Vec<PathBuf>, ReportError> {
     fs::create_dir_all(dir).map_err(|source| ReportError {
@@ -54,15 +51,26 @@ pub fn write_artifacts(
     })?;
     let mut written = Vec::new();
     for exporter in exporters {
-        let path = dir.join(exporter.file_name());
-        let partial = dir.join(format!(".{}.partial", exporter.file_name()));
+        let name = exporter.file_name();
+        let path = dir.join(&name);
+        let partial = path.with_file_name(format!(
+            ".{}.partial",
+            path.file_name()
+                .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned())
+        ));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|source| ReportError {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
         let fail = |source| ReportError {
             path: path.clone(),
             source,
         };
         let file = File::create(&partial).map_err(fail)?;
         let mut out = BufWriter::new(file);
-        exporter.export(summary, result, &mut out).map_err(fail)?;
+        exporter.export(report, &mut out).map_err(fail)?;
         out.flush().map_err(fail)?;
         fs::rename(&partial, &path).map_err(fail)?;
         written.push(path);

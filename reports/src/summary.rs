@@ -494,7 +494,7 @@ impl Summary {
                 recorder.delayed_by_start_unknown(),
                 ok,
             ),
-            cost: pricing.cost(recorder.billing()),
+            cost: pricing.cost(&recorder.billing()),
             triggers: recorder
                 .triggers()
                 .map(|(trigger, record)| (trigger.as_str().to_owned(), GroupSummary::of(record)))

@@ -1,25 +1,18 @@
 use std::io::{self, Write};
 
-use loadgen::RunResult;
-
 use super::Exporter;
-use crate::Summary;
+use crate::report::Report;
 
-/// `summary.json`: the [`Summary`], pretty-printed.
+/// `summary.json`: the [`crate::Summary`], pretty-printed.
 pub struct Json;
 
 impl Exporter for Json {
-    fn file_name(&self) -> &'static str {
-        "summary.json"
+    fn file_name(&self) -> String {
+        "summary.json".into()
     }
 
-    fn export(
-        &self,
-        summary: &Summary,
-        _result: &RunResult,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, summary)?;
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &report.summary)?;
         out.write_all(b"\n")
     }
 }

@@ -1,25 +1,27 @@
 //! Exporters: one file format each, written into the run's results directory.
+//!
+//! Every exporter renders from a [`Report`] alone, the run as read back from its results
+//! directory, so `faasbench report` rebuilds exactly what the run wrote.
 
 mod json;
 
 use std::io::{self, Write};
 
-use loadgen::RunResult;
-
-use crate::Summary;
+use crate::report::Report;
 
 pub use json::Json;
 
 /// Writes one artifact of a run.
 pub trait Exporter {
-    /// Name of the file within the results directory.
-    fn file_name(&self) -> &'static str;
+    /// Path of the file within the results directory, e.g. `report.md` or
+    /// `plots/latency-over-time.svg`.
+    fn file_name(&self) -> String;
 
     /// Writes the artifact.
-    fn export(&self, summary: &Summary, result: &RunResult, out: &mut dyn Write) -> io::Result<()>;
+    fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Every exporter, in the order files are written.
-pub fn all() -> Vec<Box<dyn Exporter>> {
+/// Every exporter for `report`, in the order files are written.
+pub fn all(_report: &Report) -> Vec<Box<dyn Exporter>> {
     vec![Box::new(Json)]
 }
