@@ -147,7 +147,7 @@ pub fn measure(
         || scenario.name.clone(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let summary = Summary::from_run(&result, &run_id, &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, &run_id, &PricingModel::aws_lambda_x86(), None);
     let report = reports::Report {
         summary: summary.clone(),
         run: result,

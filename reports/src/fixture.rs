@@ -163,11 +163,6 @@ pub(crate) fn recorded_run() -> Report {
         }),
         warnings: Vec::new(),
     };
-    let summary = Summary::from_run(
-        &run,
-        "fixture-20261118T110640Z",
-        &PricingModel::aws_lambda_x86(),
-    );
     let platform = PlatformStats {
         policy: "fixed(10m)".into(),
         capacity_mb: 4096,
@@ -193,6 +188,12 @@ pub(crate) fn recorded_run() -> Report {
             })
             .collect(),
     };
+    let summary = Summary::from_run(
+        &run,
+        "fixture-20261118T110640Z",
+        &PricingModel::aws_lambda_x86(),
+        Some(&platform),
+    );
     Report {
         summary,
         run,

@@ -22,6 +22,6 @@ pub use report::{Configuration, IntervalRow, Machine, PlatformFunction, Platform
 pub use results_dir::{ReportError, run_id, write_artifacts};
 pub use summary::{
     ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary,
-    GroupSummary, LoadSummary, PacingSummary, Percentiles, RateSummary, SCHEMA_VERSION,
-    StartKindSource, Summary,
+    GroupSummary, LoadSummary, PacingSummary, Percentiles, PlatformSummary, RateSummary,
+    SCHEMA_VERSION, StartKindSource, Summary,
 };

@@ -13,9 +13,10 @@ use scenarios::{LoadSpec, StartInference};
 use serde::{Deserialize, Serialize};
 
 use crate::pricing::{Cost, PricingModel};
+use crate::report::PlatformStats;
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Percentiles of a histogram, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -183,6 +184,8 @@ pub struct GroupSummary {
     pub dropped: u64,
     /// Successful invocations by start kind.
     pub starts: BTreeMap<StartKind, u64>,
+    /// Successful invocations served by a new instance, cold or restored.
+    pub cold_starts: ColdStarts,
     /// Latency of successful invocations by start kind and `all`, µs (2 significant digits).
     pub latency_us: BTreeMap<String, Percentiles>,
     /// Successful invocations delayed by an instance start, their own or one they waited for.
@@ -196,6 +199,11 @@ impl GroupSummary {
             errors: record.errors,
             dropped: record.dropped,
             starts: starts(record),
+            cold_starts: ColdStarts::of(
+                record.starts_of(StartKind::Cold),
+                record.starts_of(StartKind::Snapshot),
+                record.ok,
+            ),
             latency_us: group_latency(record),
             delayed_by_start: DelayedByStart::of(
                 record.delayed_by_start,
@@ -228,12 +236,32 @@ fn group_latency(record: &GroupRecord) -> BTreeMap<String, Percentiles> {
     map
 }
 
-/// Cold starts among successful invocations.
+/// Cold starts among successful invocations, counted as platform users count them: every
+/// invocation served by a new instance, whether started from scratch (`cold`) or restored from
+/// a snapshot (`snapshot`) — a restore is a cold start made cheaper, as AWS Lambda SnapStart
+/// counts restores. The split is always given next to the total.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ColdStarts {
+    /// `cold + snapshot`.
     pub count: u64,
     /// `count` divided by successful invocations.
     pub rate: f64,
+    /// New instances started from scratch: compile, instantiate, `init`.
+    pub cold: u64,
+    /// New instances restored from a snapshot.
+    pub snapshot: u64,
+}
+
+impl ColdStarts {
+    fn of(cold: u64, snapshot: u64, ok: u64) -> Self {
+        let count = cold.saturating_add(snapshot);
+        Self {
+            count,
+            rate: share(count, ok),
+            cold,
+            snapshot,
+        }
+    }
 }
 
 /// Successful invocations that waited for an instance start: their own (cold or snapshot),
@@ -331,6 +359,22 @@ pub struct FunctionSummary {
     pub trace_id: Option<String>,
     #[serde(flatten)]
     pub figures: GroupSummary,
+    /// Cost per one million invocations like this function's under the chosen price,
+    /// USD; `None` when the platform reported no billed durations for it.
+    pub usd_per_million: Option<f64>,
+    /// Memory its idle warm instances held over time, MiB × s, as the platform reports it;
+    /// `None` when the platform does not.
+    pub idle_memory_mb_seconds: Option<f64>,
+}
+
+/// What the platform itself reported at the end of the run: the provider's side of the cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformSummary {
+    /// The keep-alive policy it ran.
+    pub policy: String,
+    /// Memory held by idle warm instances over time, MiB × s, every function together: the
+    /// "wasted memory time" of Shahrad et al. (ATC 2020).
+    pub idle_memory_mb_seconds: f64,
 }
 
 /// The figures of a run. Serialised as `summary.json`.
@@ -374,6 +418,9 @@ pub struct Summary {
     pub cold_starts: ColdStarts,
     /// Invocations delayed by an instance start, their own or one they waited for.
     pub delayed_by_start: DelayedByStart,
+    /// The platform's own figures; `None` for a platform that reports none (then the
+    /// provider-side cost is unknown).
+    pub platform: Option<PlatformSummary>,
     /// Cost under the pricing model, when the platform reported billed durations.
     pub cost: Option<Cost>,
     /// By trigger (`http`, `queue`, …), for the triggers that occurred.
@@ -408,12 +455,19 @@ fn by_start_kind(histogram: impl Fn(StartKind) -> Histogram<u64>) -> BTreeMap<St
 }
 
 impl Summary {
-    /// Summarises `result`, pricing it with `pricing`.
-    pub fn from_run(result: &RunResult, run_id: &str, pricing: &PricingModel) -> Self {
+    /// Summarises `result`, pricing it with `pricing`; `platform` holds the platform's own
+    /// figures at the end of the run, when it reports them.
+    pub fn from_run(
+        result: &RunResult,
+        run_id: &str,
+        pricing: &PricingModel,
+        platform: Option<&PlatformStats>,
+    ) -> Self {
         let recorder = &result.recorder;
         let ok = recorder.ok();
         let errors = recorder.error_count();
         let cold = recorder.latency(StartKind::Cold).len();
+        let snapshot = recorder.latency(StartKind::Snapshot).len();
         let unknown = recorder.latency(StartKind::Unknown).len();
         let elapsed = result.elapsed.as_secs_f64();
         let functions = result
@@ -425,6 +479,10 @@ impl Summary {
                 name: name.clone(),
                 trace_id: result.trace_ids.get(index).cloned().flatten(),
                 figures: GroupSummary::of(record),
+                usd_per_million: pricing.cost(&record.billing()).map(|c| c.usd_per_million),
+                idle_memory_mb_seconds: platform
+                    .and_then(|p| p.functions.get(name))
+                    .map(|f| f.idle_memory_mb_seconds),
             })
             .collect();
         Self {
@@ -485,15 +543,16 @@ impl Summary {
                     .as_ref()
                     .map(StartInference::describe),
             },
-            cold_starts: ColdStarts {
-                count: cold,
-                rate: share(cold, ok),
-            },
+            cold_starts: ColdStarts::of(cold, snapshot, ok),
             delayed_by_start: DelayedByStart::of(
                 recorder.delayed_by_start(),
                 recorder.delayed_by_start_unknown(),
                 ok,
             ),
+            platform: platform.map(|p| PlatformSummary {
+                policy: p.policy.clone(),
+                idle_memory_mb_seconds: p.idle_memory_mb_seconds,
+            }),
             cost: pricing.cost(&recorder.billing()),
             triggers: recorder
                 .triggers()

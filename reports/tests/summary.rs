@@ -113,7 +113,7 @@ fn run() -> RunResult {
 
 #[test]
 fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
     let counts = &summary.invocations;
     assert_eq!(
         (
@@ -167,7 +167,7 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
 
 #[test]
 fn cost_follows_the_billed_durations() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
     let cost = summary.cost.expect("billing headers were reported");
     // 20 + (1 + … + 99) + 5 + 5 + 7 billed ms at 1 GiB.
     let billed_ms = 20 + 99 * 100 / 2 + 17;
@@ -177,16 +177,28 @@ fn cost_follows_the_billed_durations() {
     assert!((cost.usd_per_million - expected).abs() < 1e-9);
 }
 
+fn report_of(summary: &Summary, run: RunResult) -> reports::Report {
+    reports::Report {
+        summary: summary.clone(),
+        run,
+        intervals: Vec::new(),
+        platform: None,
+        machine: reports::Machine::detect(),
+        configuration: reports::Configuration::default(),
+    }
+}
+
 #[test]
 fn summary_json_round_trips_and_carries_its_schema_version() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
     let dir = tempfile::tempdir().unwrap();
-    let written = write_artifacts(dir.path(), &summary, &result, &export::all()).unwrap();
+    let report = report_of(&summary, result);
+    let written = write_artifacts(dir.path(), &report, &[Box::new(export::Json)]).unwrap();
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], 4);
+    assert_eq!(value["schema_version"], reports::SCHEMA_VERSION);
     assert_eq!(value["started_at"], "2027-01-15T08:00:00.000Z");
     assert_eq!(value["functions"][0]["starts"]["cold"], 1);
     let back: Summary = serde_json::from_str(&text).unwrap();
@@ -202,10 +214,11 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
 #[test]
 fn unwritable_results_directory_is_named() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
     let file = tempfile::NamedTempFile::new().unwrap();
     let below_a_file = file.path().join("results");
-    let err = write_artifacts(&below_a_file, &summary, &result, &export::all()).unwrap_err();
+    let report = report_of(&summary, result);
+    let err = write_artifacts(&below_a_file, &report, &[Box::new(export::Json)]).unwrap_err();
     assert!(
         err.to_string()
             .contains(&below_a_file.display().to_string()),
@@ -215,7 +228,7 @@ fn unwritable_results_directory_is_named() {
 
 #[test]
 fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
     let table = terminal::render(&summary);
     assert!(table.contains("PARTIAL"), "{table}");
     assert!(
@@ -252,7 +265,7 @@ fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
     result.start_inference = Some(scenarios::StartInference::Latency {
         cold_above: Duration::from_millis(25),
     });
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
     let rate = summary.rate.unwrap();
     assert_eq!(rate.late, 10);
     assert!(!rate.held);
@@ -273,6 +286,7 @@ fn a_warm_invocation_queued_behind_a_start_shows_in_warm_queue_time_and_as_delay
         &queued_behind_a_start(),
         "unit-1",
         &PricingModel::aws_lambda_x86(),
+        None,
     );
     let warm = &summary.composition_us["warm"];
     assert_eq!(warm.latency.count, 3);
@@ -318,6 +332,7 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
         &queued_behind_a_start(),
         "unit-1",
         &PricingModel::aws_lambda_x86(),
+        None,
     );
     let value = serde_json::to_value(&reported).unwrap();
     let warm = &value["composition_us"]["warm"];
@@ -333,6 +348,7 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
         &run(),
         "unit-1",
         &PricingModel::aws_lambda_x86(),
+        None,
     ))
     .unwrap();
     let warm = bare["composition_us"]["warm"].as_object().unwrap();
@@ -350,6 +366,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
         &queued_behind_a_start(),
         "unit-1",
         &PricingModel::aws_lambda_x86(),
+        None,
     );
     let table = terminal::render(&summary);
     assert!(
@@ -396,6 +413,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
         &run(),
         "unit-1",
         &PricingModel::aws_lambda_x86(),
+        None,
     ));
     assert!(!bare.contains("where the time went"), "{bare}");
     assert!(
@@ -407,7 +425,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
 #[test]
 fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     // 102 successes, a 500 and a dropped invocation: 2 of 104 due failed, beyond 1 %.
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
     let all = summary
         .latency_all_scheduled_us
         .expect("invocations were due");
@@ -435,6 +453,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
         &result_of(recorder),
         "unit-2",
         &PricingModel::aws_lambda_x86(),
+        None,
     );
     let all = clean.latency_all_scheduled_us.unwrap();
     assert_eq!(all.failed, 0);
@@ -444,7 +463,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
 
 #[test]
 fn anything_dropped_is_warned_about() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
     assert!(
         summary
             .warnings
@@ -470,7 +489,7 @@ fn rates_are_over_the_time_replayed_not_the_time_planned() {
         stopped_early: true,
         ..result_of(recorder)
     };
-    let summary = Summary::from_run(&result, "unit-3", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-3", &PricingModel::aws_lambda_x86(), None);
     let rate = summary.rate.unwrap();
     assert!((rate.requested_per_second - 20.0).abs() < 1e-9, "{rate:?}");
     assert!((rate.issued_per_second - 20.0).abs() < 1e-9, "{rate:?}");
@@ -490,6 +509,7 @@ fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
         &result_of(recorder),
         "unit-4",
         &PricingModel::aws_lambda_x86(),
+        None,
     );
     let cost = summary.cost.unwrap();
     assert_eq!(cost.billed_invocations, 1);
