@@ -661,7 +661,8 @@ fn memory(url: &str) {
     );
     let dir = tempfile::tempdir().expect("temporary directory");
     let options = ReplayOptions {
-        interval_dir: Some(dir.path().to_owned()),
+        interval_hlog: Some(dir.path().join("intervals.hlog")),
+        interval_csv: Some(dir.path().join("intervals.csv")),
         request: RequestSpec {
             connections,
             ..RequestSpec::default()

@@ -21,7 +21,7 @@
 //!   service time.
 //! - **HdrHistograms**, one [`Recorder`] per worker, merged by adding buckets: by start kind,
 //!   by function × start kind and by trigger × start kind. Each second of the run is written
-//!   as an HdrHistogram interval log ([`INTERVALS_HLOG`]) and a CSV ([`INTERVALS_CSV`]);
+//!   as an HdrHistogram interval log and a CSV ([`INTERVAL_CSV_COLUMNS`]);
 //!   memory does not grow with the length of the run.
 //! - **Every invocation ends in one bucket**: ok, an error by [`ErrorKind`], dropped (the
 //!   in-flight bound was reached when it was due), or not sent because the run was stopped;
@@ -68,6 +68,6 @@ pub use progress::{LiveProgress, ProgressSnapshot, StopSignal};
 pub use recorder::{
     Cell, GROUP_SIGNIFICANT_DIGITS, GroupRecord, MergeError, Recorder, SIGNIFICANT_DIGITS,
 };
-pub use replay::{INTERVALS_CSV, INTERVALS_HLOG, ReplayError, ReplayOptions, replay};
+pub use replay::{ReplayError, ReplayOptions, replay};
 pub use result::{Connections, Pacing, RunResult};
 pub use target::{Target, TargetError};

@@ -235,6 +235,8 @@ pub struct Recorder {
     #[serde(with = "crate::saved::error_counts")]
     errors: BTreeMap<ErrorKind, u64>,
     dropped: u64,
+    /// Dropped invocations by the second of the run they were due in.
+    dropped_by_second: BTreeMap<u64, u64>,
     inferred: u64,
     functions: Vec<GroupRecord>,
     /// Indexed like [`Trigger::ALL`]; `None` for triggers that did not occur.
@@ -251,6 +253,7 @@ impl Recorder {
             send_lag: histogram(SIGNIFICANT_DIGITS),
             errors: BTreeMap::new(),
             dropped: 0,
+            dropped_by_second: BTreeMap::new(),
             inferred: 0,
             functions: vec![GroupRecord::default(); functions],
             triggers: Default::default(),
@@ -276,7 +279,13 @@ impl Recorder {
                 self.composition[kind].record(outcome, SIGNIFICANT_DIGITS);
                 self.inferred += u64::from(outcome.inferred);
             }
-            Err(ErrorKind::Dropped) => self.dropped += 1,
+            Err(ErrorKind::Dropped) => {
+                self.dropped += 1;
+                *self
+                    .dropped_by_second
+                    .entry(outcome.invocation.at_us / 1_000_000)
+                    .or_default() += 1;
+            }
             Err(kind) => *self.errors.entry(kind).or_default() += 1,
         }
     }
@@ -304,6 +313,9 @@ impl Recorder {
             *self.errors.entry(*kind).or_default() += count;
         }
         self.dropped += other.dropped;
+        for (second, count) in &other.dropped_by_second {
+            *self.dropped_by_second.entry(*second).or_default() += count;
+        }
         self.inferred += other.inferred;
         for (into, from) in self.functions.iter_mut().zip(&other.functions) {
             into.merge(from)?;
@@ -334,6 +346,12 @@ impl Recorder {
     /// Invocations never sent because the in-flight bound was reached when they were due.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Dropped invocations by the second of the run they were due in (seconds without any
+    /// are left out).
+    pub fn dropped_by_second(&self) -> &BTreeMap<u64, u64> {
+        &self.dropped_by_second
     }
 
     /// Successful invocations whose start kind was inferred rather than reported.

@@ -22,10 +22,6 @@ use crate::result::{Connections, Pacing, RunResult};
 use crate::target::{Target, TargetError};
 use crate::worker::{self, ClosedLoop, WorkerContext, WorkerOutput, WorkerThread};
 
-/// File names of the interval series in a results directory.
-pub const INTERVALS_HLOG: &str = "intervals.hlog";
-pub const INTERVALS_CSV: &str = "intervals.csv";
-
 /// How a replay runs, with documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplayOptions {
@@ -40,9 +36,12 @@ pub struct ReplayOptions {
     pub start_inference: Option<StartInference>,
     /// Where to write one CSV row per invocation, if anywhere. Default none.
     pub invocation_log: Option<PathBuf>,
-    /// Directory receiving the per-second series ([`INTERVALS_HLOG`], [`INTERVALS_CSV`]),
-    /// if any. Default none.
-    pub interval_dir: Option<PathBuf>,
+    /// Where to write the per-second series as an HdrHistogram interval log, if anywhere.
+    /// Default none.
+    pub interval_hlog: Option<PathBuf>,
+    /// Where to write the per-second series as CSV ([`crate::INTERVAL_CSV_COLUMNS`]), if
+    /// anywhere. Default none.
+    pub interval_csv: Option<PathBuf>,
     /// Time between the call and the schedule's time zero, so the first invocations are not
     /// already late when workers start. Default 20 ms.
     pub lead_time: Duration,
@@ -58,7 +57,8 @@ impl Default for ReplayOptions {
             request: RequestSpec::default(),
             start_inference: None,
             invocation_log: None,
-            interval_dir: None,
+            interval_hlog: None,
+            interval_csv: None,
             lead_time: Duration::from_millis(20),
             realtime: false,
         }
@@ -194,11 +194,8 @@ pub async fn replay(
     };
     let origin = Instant::now() + options.lead_time;
     let started_at = SystemTime::now() + options.lead_time;
-    let hlog = options
-        .interval_dir
-        .as_ref()
-        .map(|d| d.join(INTERVALS_HLOG));
-    let csv = options.interval_dir.as_ref().map(|d| d.join(INTERVALS_CSV));
+    let hlog = options.interval_hlog.clone();
+    let csv = options.interval_csv.clone();
     let intervals = Arc::new(IntervalLog::create(
         hlog.as_deref(),
         csv.as_deref(),

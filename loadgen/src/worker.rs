@@ -261,11 +261,15 @@ impl Tally {
         if second != self.second {
             self.flush(second);
         }
-        self.part.record(
-            outcome.latency_us,
-            outcome.result.is_ok(),
-            outcome.start == StartKind::Cold,
-        );
+        // Dropped invocations were never sent: the recorder counts them by the second they
+        // were due; the interval series holds what finished.
+        if outcome.result != Err(crate::ErrorKind::Dropped) {
+            self.part.record(
+                outcome.latency_us,
+                outcome.result.is_ok(),
+                outcome.start == StartKind::Cold,
+            );
+        }
     }
 
     /// Hands the current second's part to the interval log and moves on to `second`.

@@ -452,7 +452,8 @@ async fn a_stopped_run_keeps_what_it_measured_and_counts_what_it_never_sent() {
     };
     let dir = tempfile::tempdir().unwrap();
     let options = ReplayOptions {
-        interval_dir: Some(dir.path().to_owned()),
+        interval_hlog: Some(dir.path().join("intervals.hlog")),
+        interval_csv: Some(dir.path().join("intervals.csv")),
         ..ReplayOptions::default()
     };
     let result = run_with(
@@ -474,7 +475,7 @@ async fn a_stopped_run_keeps_what_it_measured_and_counts_what_it_never_sent() {
     let seen = progress.snapshot();
     assert_eq!((seen.sent, seen.ok, seen.in_flight()), (sent, sent, 0));
     // The interval series holds the seconds measured before the stop.
-    let csv = std::fs::read_to_string(dir.path().join(loadgen::INTERVALS_CSV)).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("intervals.csv")).unwrap();
     let ok_column: u64 = csv
         .lines()
         .skip(1)
@@ -589,7 +590,8 @@ async fn the_interval_series_is_an_hdrhistogram_log_and_a_csv_of_every_second() 
     let server = serve().await;
     let dir = tempfile::tempdir().unwrap();
     let options = ReplayOptions {
-        interval_dir: Some(dir.path().to_owned()),
+        interval_hlog: Some(dir.path().join("intervals.hlog")),
+        interval_csv: Some(dir.path().join("intervals.csv")),
         ..ReplayOptions::default()
     };
     let result = run(
@@ -600,7 +602,7 @@ async fn the_interval_series_is_an_hdrhistogram_log_and_a_csv_of_every_second() 
     .await;
     assert!(result.warnings.is_empty(), "{:?}", result.warnings);
 
-    let csv = std::fs::read_to_string(dir.path().join(loadgen::INTERVALS_CSV)).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("intervals.csv")).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
@@ -614,7 +616,7 @@ async fn the_interval_series_is_an_hdrhistogram_log_and_a_csv_of_every_second() 
     assert_eq!(ok, 250);
     assert!(rows[0][1].parse::<f64>().unwrap() > 90.0);
 
-    let hlog = std::fs::read(dir.path().join(loadgen::INTERVALS_HLOG)).unwrap();
+    let hlog = std::fs::read(dir.path().join("intervals.hlog")).unwrap();
     let mut deserializer = Deserializer::new();
     let mut untagged = 0;
     for entry in IntervalLogIterator::new(&hlog) {

@@ -209,6 +209,7 @@ pub(crate) fn recorded_run() -> Report {
             build_profile: "release".into(),
         },
         configuration: Configuration {
+            run_id: "fixture-20261118T110640Z".into(),
             scenario_file: Some("scenarios/catalog/fixture.toml".into()),
             name: None,
             seed: Some(42),
@@ -218,6 +219,7 @@ pub(crate) fn recorded_run() -> Report {
             ]
             .into(),
             overrides: BTreeMap::new(),
+            pricing: Some("aws-lambda-x86".into()),
         },
     }
 }

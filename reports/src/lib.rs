@@ -19,7 +19,10 @@ pub mod terminal;
 
 pub use pricing::{Cost, PricingModel};
 pub use report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
-pub use results_dir::{ReportError, run_id, write_artifacts};
+pub use results_dir::{
+    CONFIGURATION, INTERVALS_CSV, INTERVALS_HLOG, INVOCATIONS_CSV, MACHINE, PLATFORM, PRICING, RUN,
+    ReportError, ResultsDir, SCENARIO, SavedRun, run_id, write_artifacts,
+};
 pub use summary::{
     ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary,
     GroupSummary, LoadSummary, PacingSummary, Percentiles, PlatformSummary, RateSummary,

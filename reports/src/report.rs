@@ -68,6 +68,8 @@ pub struct Machine {
 /// How the run was configured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Configuration {
+    /// The run's id: the name of its results directory when it ran.
+    pub run_id: String,
     /// The scenario file the run replayed.
     pub scenario_file: Option<String>,
     /// Name of the configuration, for one of several `[[configurations]]`.
@@ -78,6 +80,8 @@ pub struct Configuration {
     pub platform: BTreeMap<String, String>,
     /// Command-line overrides of the scenario, as `flag → value`.
     pub overrides: BTreeMap<String, String>,
+    /// The price-list entry costs are shown under first.
+    pub pricing: Option<String>,
 }
 
 /// The platform's own figures at the end of a run (the reference runtime's stats). Counters
