@@ -8,6 +8,7 @@ mod embedded;
 mod measure;
 mod progress;
 mod replay;
+mod report;
 mod run;
 mod runtime_settings;
 mod serve;
@@ -31,6 +32,8 @@ enum Command {
     Run(run::RunArgs),
     /// Replay a scenario against any platform over HTTP (--target URL template).
     Replay(replay::ReplayArgs),
+    /// Rebuild every report file of a results directory from what its run saved.
+    Report(report::ReportArgs),
     /// Run the reference runtime standalone, serving its HTTP API.
     Serve(serve::ServeArgs),
     /// Inspect and sample traces, and write the schedule a scenario replays.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Replay(args) => replay::replay(args),
+        Command::Report(args) => report::report(args),
         Command::Serve(args) => serve::serve(args),
         Command::Trace(command) => trace::trace(command),
     };

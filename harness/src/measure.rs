@@ -1,13 +1,14 @@
 //! One measured replay, whatever the platform: the load generator on its own threads, the
 //! progress line, Ctrl-C, and the results written and printed.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use loadgen::{LiveProgress, ReplayOptions, RunResult, StopSignal, Target};
-use reports::{PricingModel, Summary};
+use reports::{Configuration, Machine, PlatformStats, ResultsDir, SavedRun, Summary};
 use scenarios::{Scenario, StartInference};
 
 use crate::progress::ProgressDisplay;
@@ -76,16 +77,35 @@ impl MeasureArgs {
         Ok(scenario)
     }
 
-    /// Replay options for a run of `scenario` writing into `dir`.
-    pub fn options(&self, scenario: &Scenario, dir: &Path) -> ReplayOptions {
+    /// The command-line settings that change the scenario, as a report names them.
+    pub fn overrides(&self) -> BTreeMap<String, String> {
+        let duration = |d: Duration| humantime::format_duration(d).to_string();
+        [
+            ("--duration", self.duration.map(duration)),
+            ("--timeout", self.timeout.map(duration)),
+            ("--workers", self.workers.map(|w| w.to_string())),
+            ("--realtime", self.realtime.then(|| "on".to_owned())),
+            ("--cold-above", self.cold_above.map(duration)),
+            ("--instance-header", self.instance_header.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, value)| Some((flag.to_owned(), value?)))
+        .collect()
+    }
+
+    /// Replay options for a run of `scenario` writing into `results`.
+    pub fn options(&self, scenario: &Scenario, results: &ResultsDir) -> ReplayOptions {
         let defaults = ReplayOptions::default();
         ReplayOptions {
             workers: self.workers.unwrap_or(defaults.workers).max(1),
             load: scenario.load.clone(),
             request: scenario.request.clone(),
             start_inference: scenario.start_kind.clone(),
-            invocation_log: self.invocations_csv.then(|| dir.join("invocations.csv")),
-            interval_dir: Some(dir.to_owned()),
+            invocation_log: self
+                .invocations_csv
+                .then(|| results.streaming_invocations_csv()),
+            interval_hlog: Some(results.streaming_intervals_hlog()),
+            interval_csv: Some(results.streaming_intervals_csv()),
             realtime: self.realtime,
             ..defaults
         }
@@ -132,41 +152,67 @@ pub fn print_what_runs(scenario: &Scenario) {
     }
 }
 
-/// Replays `scenario` against `target`, writes the results into `dir` (created if missing)
-/// and prints the summary. Results are written also when the run was stopped early.
+/// What a measured run saves besides its measurements.
+pub struct RunContext<'a> {
+    /// How the run is configured.
+    pub configuration: Configuration,
+    /// The platform's own figures at the end of the run, where it reports them.
+    pub platform_stats: &'a dyn Fn() -> Option<PlatformStats>,
+}
+
+/// The configuration of a run of `scenario` named `run_id`, as its report shows it.
+pub fn configuration(
+    scenario: &Scenario,
+    run_id: &str,
+    args: &MeasureArgs,
+    platform: BTreeMap<String, String>,
+) -> Configuration {
+    Configuration {
+        run_id: run_id.to_owned(),
+        scenario_file: Some(scenario.source.display().to_string()),
+        name: None,
+        seed: Some(scenario.seed),
+        platform,
+        overrides: args.overrides(),
+        pricing: Some("aws-lambda-x86".to_owned()),
+    }
+}
+
+/// Replays `scenario` against `target`, saves the results into `results` (created if
+/// missing), renders every artifact from what was saved, and prints the summary. Results are
+/// written also when the run was stopped early.
 pub fn measure(
     scenario: &Scenario,
     target: &Target,
     options: &ReplayOptions,
-    dir: &Path,
+    results: &ResultsDir,
+    context: RunContext<'_>,
 ) -> anyhow::Result<Summary> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+    results.create()?;
+    let scenario_text = std::fs::read_to_string(&scenario.source).ok();
     let result = replay(scenario, target, options)?;
-    let run_id = dir.file_name().map_or_else(
-        || scenario.name.clone(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let summary = Summary::from_run(&result, &run_id, &PricingModel::aws_lambda_x86(), None);
-    let report = reports::Report {
-        summary: summary.clone(),
+    let schedule_failure = result.schedule_failure.clone();
+    let saved = SavedRun {
         run: result,
-        intervals: Vec::new(),
-        platform: None,
-        machine: reports::Machine::detect(),
-        configuration: reports::Configuration::default(),
+        platform: (context.platform_stats)(),
+        machine: Machine::detect(),
+        configuration: context.configuration,
+        scenario: scenario_text,
+        pricing: None,
     };
-    reports::write_artifacts(dir, &report, &reports::export::all(&report))?;
-    let result = report.run;
-    print!("{}", reports::terminal::render(&summary));
-    println!("results      {}", dir.display());
-    if let Some(failure) = &result.schedule_failure {
+    results.save(&saved)?;
+    drop(saved);
+    let report = results.load()?;
+    results.write_artifacts(&report, &reports::export::all(&report))?;
+    print!("{}", reports::terminal::render(&report.summary));
+    println!("results      {}", results.path().display());
+    if let Some(failure) = &schedule_failure {
         anyhow::bail!(
             "the run stopped early: {failure}; the partial results are in {}",
-            dir.display()
+            results.path().display()
         );
     }
-    Ok(summary)
+    Ok(report.summary)
 }
 
 /// Replays on the load generator's own threads; the first Ctrl-C stops sending and lets

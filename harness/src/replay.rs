@@ -8,7 +8,9 @@ use anyhow::Context;
 use loadgen::Target;
 use scenarios::Scenario;
 
-use crate::measure::{INTERRUPTED, MeasureArgs, measure, print_what_runs};
+use crate::measure::{
+    INTERRUPTED, MeasureArgs, RunContext, configuration, measure, print_what_runs,
+};
 use crate::progress::Spinner;
 
 #[derive(Debug, clap::Args)]
@@ -58,8 +60,22 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         humantime::format_duration(scenario.duration),
         target.template()
     );
-    let options = args.measure.options(&scenario, &dir);
-    let summary = measure(&scenario, &target, &options, &dir)?;
+    let results = reports::ResultsDir::new(&dir);
+    let options = args.measure.options(&scenario, &results);
+    let platform = [("target".to_owned(), target.template().to_owned())].into();
+    let configuration = configuration(&scenario, &run_id, &args.measure, platform);
+    // Another platform's own figures are not known here.
+    let unknown = || None;
+    let summary = measure(
+        &scenario,
+        &target,
+        &options,
+        &results,
+        RunContext {
+            configuration,
+            platform_stats: &unknown,
+        },
+    )?;
     Ok(if summary.partial {
         ExitCode::from(INTERRUPTED)
     } else {

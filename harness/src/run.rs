@@ -1,6 +1,7 @@
 //! `faasbench run`: replay a scenario against the embedded reference runtime — once, or once
 //! per runtime configuration the scenario lists, with a side-by-side comparison.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -8,11 +9,11 @@ use std::time::SystemTime;
 use anyhow::Context;
 use bench_runtime::RuntimeConfig;
 use loadgen::Target;
-use reports::Summary;
+use reports::{ResultsDir, Summary};
 use scenarios::{RuntimeSettings, Scenario};
 
 use crate::embedded::EmbeddedRuntime;
-use crate::measure::{INTERRUPTED, MeasureArgs, measure, print_what_runs};
+use crate::measure::{INTERRUPTED, MeasureArgs, RunContext, measure, print_what_runs};
 use crate::progress::Spinner;
 use crate::runtime_settings::runtime_config;
 
@@ -110,10 +111,20 @@ fn run_once(
     config: RuntimeConfig,
     dir: &Path,
     args: &RunArgs,
-    configuration: Option<&str>,
+    configuration_name: Option<&str>,
 ) -> anyhow::Result<Summary> {
     let policy = config.keep_alive.to_string();
     let snapshots = if config.snapshots { "on" } else { "off" };
+    let settings: BTreeMap<String, String> = [
+        ("keep_alive", policy.clone()),
+        ("snapshots", snapshots.to_owned()),
+        ("capacity_mb", config.capacity_mb.to_string()),
+        ("instance_slots", config.instance_slots.to_string()),
+        ("time_scale", config.time_scale.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
     let scenario_dir = scenario.source.parent().unwrap_or(Path::new("."));
     let platform =
         EmbeddedRuntime::start(&scenario.functions, scenario_dir, config).with_context(|| {
@@ -126,12 +137,30 @@ fn run_once(
     eprintln!(
         "running {}{} for {} against the embedded runtime at {} (keep-alive {policy}, snapshots {snapshots})",
         scenario.name,
-        configuration.map_or(String::new(), |name| format!(" [{name}]")),
+        configuration_name.map_or(String::new(), |name| format!(" [{name}]")),
         humantime::format_duration(scenario.duration),
         platform.addr()
     );
-    let options = args.measure.options(scenario, dir);
-    let summary = measure(scenario, &target, &options, dir);
+    let results = ResultsDir::new(dir);
+    let options = args.measure.options(scenario, &results);
+    let run_id = dir.file_name().map_or_else(
+        || scenario.name.clone(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let mut configuration =
+        crate::measure::configuration(scenario, &run_id, &args.measure, settings);
+    configuration.name = configuration_name.map(str::to_owned);
+    let stats = || Some(platform.platform_stats());
+    let summary = measure(
+        scenario,
+        &target,
+        &options,
+        &results,
+        RunContext {
+            configuration,
+            platform_stats: &stats,
+        },
+    );
     platform.shutdown();
     summary
 }
