@@ -98,11 +98,8 @@ fn all_scheduled_row(out: &mut String, all: &AllScheduled) {
 }
 
 fn group_row(out: &mut String, name: &str, group: &GroupSummary) {
-    let cold = group
-        .starts
-        .get(&loadgen::StartKind::Cold)
-        .copied()
-        .unwrap_or(0);
+    // New instances, cold or restored from a snapshot.
+    let cold = group.cold_starts.count;
     let (p50, p99) = group
         .latency_us
         .get(ALL)
@@ -243,12 +240,30 @@ pub fn render(summary: &Summary) -> String {
             delayed.rate * 100.0
         )
     };
+    let cold = &summary.cold_starts;
     let _ = writeln!(
         out,
-        "\ncold starts  {} ({:.2}% of successful invocations) · {delayed}",
-        summary.cold_starts.count,
-        summary.cold_starts.rate * 100.0,
+        "\ncold starts  {} ({:.2}% of successful invocations; new instances: {} cold, {} from a snapshot) · {delayed}",
+        cold.count,
+        cold.rate * 100.0,
+        cold.cold,
+        cold.snapshot,
     );
+    match &summary.platform {
+        Some(platform) => {
+            let _ = writeln!(
+                out,
+                "idle memory  {:.1} MB·s held by idle warm instances (the provider's cost of keeping them; keep-alive {})",
+                platform.idle_memory_mb_seconds, platform.policy
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "idle memory  unknown: the platform reports no stats of its own"
+            );
+        }
+    }
     let sources = &summary.start_kinds;
     match &sources.rule {
         Some(rule) if sources.inferred > 0 => {

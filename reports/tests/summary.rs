@@ -402,7 +402,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
     );
     assert!(
         table.contains(
-            "cold starts  1 (25.00% of successful invocations) · 2 delayed by a start (50.00%: their own or one they waited for)"
+            "cold starts  1 (25.00% of successful invocations; new instances: 1 cold, 0 from a snapshot) · 2 delayed by a start (50.00%: their own or one they waited for)"
         ),
         "{table}"
     );
@@ -417,7 +417,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
     ));
     assert!(!bare.contains("where the time went"), "{bare}");
     assert!(
-        bare.contains("cold starts  1 (0.98% of successful invocations) · at least 1 delayed by a start (0.98%; 101 not reported)"),
+        bare.contains("cold starts  1 (0.98% of successful invocations; new instances: 1 cold, 0 from a snapshot) · at least 1 delayed by a start (0.98%; 101 not reported)"),
         "{bare}"
     );
 }
@@ -523,4 +523,41 @@ fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
         "{:?}",
         summary.warnings
     );
+}
+
+#[test]
+fn snapshot_restores_count_as_cold_starts_with_the_split_shown() {
+    // Three instances started from scratch, two restored from a snapshot, 395 warm.
+    let mut recorder = Recorder::new(2);
+    for _ in 0..3 {
+        recorder.record(&outcome(0, 90_000, StartKind::Cold, Ok(())));
+    }
+    for _ in 0..2 {
+        recorder.record(&outcome(1, 9_000, StartKind::Snapshot, Ok(())));
+    }
+    for _ in 0..395 {
+        recorder.record(&outcome(0, 2_000, StartKind::Warm, Ok(())));
+    }
+    let summary = Summary::from_run(
+        &result_of(recorder),
+        "unit-4",
+        &PricingModel::aws_lambda_x86(),
+        None,
+    );
+    let cold = summary.cold_starts;
+    assert_eq!((cold.count, cold.cold, cold.snapshot), (5, 3, 2));
+    assert!((cold.rate - 5.0 / 400.0).abs() < 1e-12, "{cold:?}");
+    let api = &summary.functions[1].figures.cold_starts;
+    assert_eq!((api.count, api.cold, api.snapshot), (2, 0, 2));
+    assert!((api.rate - 1.0).abs() < 1e-12);
+    let table = terminal::render(&summary);
+    assert!(
+        table.contains(
+            "cold starts  5 (1.25% of successful invocations; new instances: 3 cold, 2 from a snapshot)"
+        ),
+        "{table}"
+    );
+    // No platform stats: the provider's side is unknown, and said so.
+    assert!(summary.platform.is_none());
+    assert!(table.contains("idle memory  unknown"), "{table}");
 }
