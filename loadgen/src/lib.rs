@@ -61,7 +61,10 @@ mod worker;
 pub use billing::{Billing, Ledger};
 pub use composition::LatencyComponent;
 pub use feed::ScheduleFactory;
-pub use interval_log::{CSV_COLUMNS as INTERVAL_CSV_COLUMNS, IntervalFigures};
+pub use interval_log::{
+    CSV_COLUMNS as INTERVAL_CSV_COLUMNS, IntervalFigures, IntervalLog, IntervalLogError,
+    IntervalPart,
+};
 pub use invocation_log::COLUMNS as INVOCATION_LOG_COLUMNS;
 pub use outcome::{ErrorKind, Outcome, PlatformMetering, StartKind};
 pub use progress::{LiveProgress, ProgressSnapshot, StopSignal};
