@@ -89,7 +89,6 @@ pub fn write_distribution(histogram: &Histogram<u64>, out: &mut dyn Write) -> io
             step.total_count
         )?;
         // Java leaves the last column off the 100 % row, where it would be infinite.
-        #[allow(clippy::float_cmp)]
         if step.percentile != 100.0 {
             write!(out, " {:>14}", java_fixed(1.0 / (1.0 - quantile), 2))?;
         }
@@ -350,7 +349,6 @@ mod tests {
                 java_fixed(quantile, 12),
                 step.total_count
             );
-            #[allow(clippy::float_cmp)]
             if step.percentile != 100.0 {
                 rows += &format!(" {:>14}", java_fixed(1.0 / (1.0 - quantile), 2));
             }

@@ -37,7 +37,7 @@ fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## faasbench · {} · {}\n\ntarget {} · {} · {:.1} s",
+        "## faasbench · {} · {} · {}\n\n{} · {:.1} s",
         escape(&summary.scenario),
         escape(&summary.run_id),
         escape(&summary.target),
