@@ -1,12 +1,12 @@
 //! `latency.hgrm` and `latency-<kind>.hgrm`: the latency histograms as HdrHistogram's
-//! percentile distribution, the text that Java's
-//! `AbstractHistogram.outputPercentileDistribution(out, 5, 1000.0)` prints and that wrk2
-//! writes. HdrHistogram's `plotFiles.html` and the tools built around wrk2 read it as is.
+//! percentile distribution, the text of Java's
+//! `AbstractHistogram.outputPercentileDistribution(out, 5, 1000.0)`. HdrHistogram's
+//! `plotFiles.html` plots it, next to the percentile spectra of wrk2 and other tools.
 //!
-//! Values are recorded in µs and printed in ms. The layout follows the Java implementation
-//! to the character: its percentile iteration (not the `hdrhistogram` crate's, whose
-//! quantile steps accumulate in a different unit and land on other rows at exact ties) and
-//! its number formatting ([`java_fixed`]).
+//! Values are recorded in µs and printed in ms, as wrk2 prints them. The layout follows the
+//! Java implementation to the character: its percentile iteration (not the `hdrhistogram`
+//! crate's, whose quantile steps accumulate in a different unit and land on other rows at
+//! exact ties) and its number formatting ([`java_fixed`]).
 
 use std::io::{self, Write};
 
