@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use loadgen::{LiveProgress, ReplayOptions, RunResult, StopSignal, Target};
-use reports::{PricingModel, Summary};
+use reports::{Catalog, Pricing, Summary};
 use scenarios::{Scenario, StartInference};
 
 use crate::progress::ProgressDisplay;
@@ -147,7 +147,8 @@ pub fn measure(
         || scenario.name.clone(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let summary = Summary::from_run(&result, &run_id, &PricingModel::aws_lambda_x86());
+    let pricing = Pricing::new(Catalog::builtin(), reports::DEFAULT_ENTRY)?;
+    let summary = Summary::from_run(&result, &run_id, &pricing);
     let report = reports::Report {
         summary: summary.clone(),
         run: result,

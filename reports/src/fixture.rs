@@ -12,7 +12,7 @@ use loadgen::{
 use scenarios::{FunctionId, Invocation, LoadSpec, RequestSpec, Trigger};
 
 use crate::report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
-use crate::{PricingModel, Summary};
+use crate::{Pricing, Summary};
 
 const FUNCTIONS: [(&str, Trigger, u64); 3] = [
     ("thumbnail", Trigger::Http, 128),
@@ -163,11 +163,7 @@ pub(crate) fn recorded_run() -> Report {
         }),
         warnings: Vec::new(),
     };
-    let summary = Summary::from_run(
-        &run,
-        "fixture-20261118T110640Z",
-        &PricingModel::aws_lambda_x86(),
-    );
+    let summary = Summary::from_run(&run, "fixture-20261118T110640Z", &Pricing::default());
     let platform = PlatformStats {
         policy: "fixed(10m)".into(),
         capacity_mb: 4096,

@@ -12,10 +12,10 @@ use loadgen::{GroupRecord, LatencyComponent, Recorder, RunResult, StartKind};
 use scenarios::{LoadSpec, StartInference};
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{Cost, PricingModel};
+use crate::pricing::{Cost, Pricing, PricingSummary};
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Percentiles of a histogram, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -329,6 +329,9 @@ pub struct FunctionSummary {
     /// The trace's own name of the function, for functions taken from a trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// USD per one million invocations like this function's, under the chosen price entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_million: Option<f64>,
     #[serde(flatten)]
     pub figures: GroupSummary,
 }
@@ -374,8 +377,11 @@ pub struct Summary {
     pub cold_starts: ColdStarts,
     /// Invocations delayed by an instance start, their own or one they waited for.
     pub delayed_by_start: DelayedByStart,
-    /// Cost under the pricing model, when the platform reported billed durations.
-    pub cost: Option<Cost>,
+    /// Cost under every entry of the price catalog, in catalog order; empty when the platform
+    /// reported no billed durations.
+    pub costs: Vec<Cost>,
+    /// The catalog and the entry the costs are shown under.
+    pub pricing: PricingSummary,
     /// By trigger (`http`, `queue`, …), for the triggers that occurred.
     pub triggers: BTreeMap<String, GroupSummary>,
     pub functions: Vec<FunctionSummary>,
@@ -408,8 +414,8 @@ fn by_start_kind(histogram: impl Fn(StartKind) -> Histogram<u64>) -> BTreeMap<St
 }
 
 impl Summary {
-    /// Summarises `result`, pricing it with `pricing`.
-    pub fn from_run(result: &RunResult, run_id: &str, pricing: &PricingModel) -> Self {
+    /// Summarises `result`, pricing it under every entry of `pricing`'s catalog.
+    pub fn from_run(result: &RunResult, run_id: &str, pricing: &Pricing) -> Self {
         let recorder = &result.recorder;
         let ok = recorder.ok();
         let errors = recorder.error_count();
@@ -424,6 +430,7 @@ impl Summary {
             .map(|(index, (name, record))| FunctionSummary {
                 name: name.clone(),
                 trace_id: result.trace_ids.get(index).cloned().flatten(),
+                usd_per_million: pricing.usd_per_million(&record.billing()),
                 figures: GroupSummary::of(record),
             })
             .collect();
@@ -494,7 +501,8 @@ impl Summary {
                 recorder.delayed_by_start_unknown(),
                 ok,
             ),
-            cost: pricing.cost(&recorder.billing()),
+            costs: pricing.costs_of_run(recorder),
+            pricing: pricing.summary(),
             triggers: recorder
                 .triggers()
                 .map(|(trigger, record)| (trigger.as_str().to_owned(), GroupSummary::of(record)))
@@ -502,6 +510,22 @@ impl Summary {
             functions,
             warnings: warnings(result),
         }
+    }
+}
+
+impl Summary {
+    /// The cost under the chosen price entry, when anything was billed.
+    pub fn chosen_cost(&self) -> Option<&Cost> {
+        self.costs
+            .iter()
+            .find(|cost| cost.entry == self.pricing.chosen)
+    }
+
+    /// The entry under which the run costs least per one million invocations.
+    pub fn cheapest_cost(&self) -> Option<&Cost> {
+        self.costs
+            .iter()
+            .min_by(|a, b| a.usd_per_million.total_cmp(&b.usd_per_million))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use loadgen::{ErrorKind, Outcome, PlatformMetering, Recorder, RunResult, StartKind};
-use reports::{PricingModel, Summary, export, terminal, write_artifacts};
+use reports::{Pricing, Report, Summary, export, terminal, write_artifacts};
 use scenarios::{FunctionId, Invocation, LoadSpec, RequestSpec, Trigger};
 
 fn outcome(
@@ -31,6 +31,18 @@ fn outcome(
             memory_mb: Some(1024),
             ..PlatformMetering::default()
         },
+    }
+}
+
+/// The report of `run` with nothing around it.
+fn report_of(run: RunResult, summary: Summary) -> Report {
+    Report {
+        summary,
+        run,
+        intervals: Vec::new(),
+        platform: None,
+        machine: reports::Machine::detect(),
+        configuration: reports::Configuration::default(),
     }
 }
 
@@ -113,7 +125,7 @@ fn run() -> RunResult {
 
 #[test]
 fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default());
     let counts = &summary.invocations;
     assert_eq!(
         (
@@ -167,26 +179,30 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
 
 #[test]
 fn cost_follows_the_billed_durations() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
-    let cost = summary.cost.expect("billing headers were reported");
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default());
+    let cost = summary
+        .chosen_cost()
+        .expect("billing headers were reported");
     // 20 + (1 + … + 99) + 5 + 5 + 7 billed ms at 1 GiB.
     let billed_ms = 20 + 99 * 100 / 2 + 17;
     assert_eq!(cost.billed_invocations, 103);
-    assert!((cost.gb_seconds - billed_ms as f64 / 1000.0).abs() < 1e-9);
-    let expected = 0.20 + cost.gb_seconds / 103.0 * 0.000_016_666_7 * 1e6;
+    let gb_seconds = cost.billed["GB-s"];
+    assert!((gb_seconds - billed_ms as f64 / 1000.0).abs() < 1e-9);
+    let expected = 0.20 + gb_seconds / 103.0 * 0.000_016_666_7 * 1e6;
     assert!((cost.usd_per_million - expected).abs() < 1e-9);
 }
 
 #[test]
 fn summary_json_round_trips_and_carries_its_schema_version() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default());
     let dir = tempfile::tempdir().unwrap();
-    let written = write_artifacts(dir.path(), &summary, &result, &export::all()).unwrap();
+    let report = report_of(result, summary.clone());
+    let written = write_artifacts(dir.path(), &report, &export::all(&report)).unwrap();
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(value["schema_version"], 4);
+    assert_eq!(value["schema_version"], reports::SCHEMA_VERSION);
     assert_eq!(value["started_at"], "2027-01-15T08:00:00.000Z");
     assert_eq!(value["functions"][0]["starts"]["cold"], 1);
     let back: Summary = serde_json::from_str(&text).unwrap();
@@ -202,10 +218,11 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
 #[test]
 fn unwritable_results_directory_is_named() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default());
     let file = tempfile::NamedTempFile::new().unwrap();
     let below_a_file = file.path().join("results");
-    let err = write_artifacts(&below_a_file, &summary, &result, &export::all()).unwrap_err();
+    let report = report_of(result, summary);
+    let err = write_artifacts(&below_a_file, &report, &export::all(&report)).unwrap_err();
     assert!(
         err.to_string()
             .contains(&below_a_file.display().to_string()),
@@ -215,7 +232,7 @@ fn unwritable_results_directory_is_named() {
 
 #[test]
 fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default());
     let table = terminal::render(&summary);
     assert!(table.contains("PARTIAL"), "{table}");
     assert!(
@@ -252,7 +269,7 @@ fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
     result.start_inference = Some(scenarios::StartInference::Latency {
         cold_above: Duration::from_millis(25),
     });
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default());
     let rate = summary.rate.unwrap();
     assert_eq!(rate.late, 10);
     assert!(!rate.held);
@@ -269,11 +286,7 @@ fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
 
 #[test]
 fn a_warm_invocation_queued_behind_a_start_shows_in_warm_queue_time_and_as_delayed() {
-    let summary = Summary::from_run(
-        &queued_behind_a_start(),
-        "unit-1",
-        &PricingModel::aws_lambda_x86(),
-    );
+    let summary = Summary::from_run(&queued_behind_a_start(), "unit-1", &Pricing::default());
     let warm = &summary.composition_us["warm"];
     assert_eq!(warm.latency.count, 3);
     let queue = warm.queue.expect("the platform reported queue time");
@@ -314,11 +327,7 @@ fn a_warm_invocation_queued_behind_a_start_shows_in_warm_queue_time_and_as_delay
 
 #[test]
 fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
-    let reported = Summary::from_run(
-        &queued_behind_a_start(),
-        "unit-1",
-        &PricingModel::aws_lambda_x86(),
-    );
+    let reported = Summary::from_run(&queued_behind_a_start(), "unit-1", &Pricing::default());
     let value = serde_json::to_value(&reported).unwrap();
     let warm = &value["composition_us"]["warm"];
     for part in ["latency", "send_lag", "queue", "init", "exec", "remainder"] {
@@ -329,12 +338,8 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
     assert_eq!(value["functions"][0]["delayed_by_start"]["count"], 2);
 
     // `run()` reports no queue, init or exec time, and no x-faas-delayed-by-start.
-    let bare = serde_json::to_value(Summary::from_run(
-        &run(),
-        "unit-1",
-        &PricingModel::aws_lambda_x86(),
-    ))
-    .unwrap();
+    let bare =
+        serde_json::to_value(Summary::from_run(&run(), "unit-1", &Pricing::default())).unwrap();
     let warm = bare["composition_us"]["warm"].as_object().unwrap();
     let mut parts: Vec<&str> = warm.keys().map(String::as_str).collect();
     parts.sort_unstable();
@@ -346,11 +351,7 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
 
 #[test]
 fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
-    let summary = Summary::from_run(
-        &queued_behind_a_start(),
-        "unit-1",
-        &PricingModel::aws_lambda_x86(),
-    );
+    let summary = Summary::from_run(&queued_behind_a_start(), "unit-1", &Pricing::default());
     let table = terminal::render(&summary);
     assert!(
         table.contains(
@@ -392,11 +393,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
 
     // Without the platform's figures there is nothing to split, and the delayed count is
     // a lower bound.
-    let bare = terminal::render(&Summary::from_run(
-        &run(),
-        "unit-1",
-        &PricingModel::aws_lambda_x86(),
-    ));
+    let bare = terminal::render(&Summary::from_run(&run(), "unit-1", &Pricing::default()));
     assert!(!bare.contains("where the time went"), "{bare}");
     assert!(
         bare.contains("cold starts  1 (0.98% of successful invocations) · at least 1 delayed by a start (0.98%; 101 not reported)"),
@@ -407,7 +404,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
 #[test]
 fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     // 102 successes, a 500 and a dropped invocation: 2 of 104 due failed, beyond 1 %.
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default());
     let all = summary
         .latency_all_scheduled_us
         .expect("invocations were due");
@@ -431,11 +428,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     for ms in 1..=100 {
         recorder.record(&outcome(0, ms * 1000, StartKind::Warm, Ok(())));
     }
-    let clean = Summary::from_run(
-        &result_of(recorder),
-        "unit-2",
-        &PricingModel::aws_lambda_x86(),
-    );
+    let clean = Summary::from_run(&result_of(recorder), "unit-2", &Pricing::default());
     let all = clean.latency_all_scheduled_us.unwrap();
     assert_eq!(all.failed, 0);
     assert_eq!(all.p99, Some(clean.latency_us[reports::ALL].p99));
@@ -444,7 +437,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
 
 #[test]
 fn anything_dropped_is_warned_about() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default());
     assert!(
         summary
             .warnings
@@ -470,7 +463,7 @@ fn rates_are_over_the_time_replayed_not_the_time_planned() {
         stopped_early: true,
         ..result_of(recorder)
     };
-    let summary = Summary::from_run(&result, "unit-3", &PricingModel::aws_lambda_x86());
+    let summary = Summary::from_run(&result, "unit-3", &Pricing::default());
     let rate = summary.rate.unwrap();
     assert!((rate.requested_per_second - 20.0).abs() < 1e-9, "{rate:?}");
     assert!((rate.issued_per_second - 20.0).abs() < 1e-9, "{rate:?}");
@@ -486,12 +479,8 @@ fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
     absurd.metering.memory_mb = Some(u64::MAX);
     recorder.record(&absurd);
     recorder.record(&absurd);
-    let summary = Summary::from_run(
-        &result_of(recorder),
-        "unit-4",
-        &PricingModel::aws_lambda_x86(),
-    );
-    let cost = summary.cost.unwrap();
+    let summary = Summary::from_run(&result_of(recorder), "unit-4", &Pricing::default());
+    let cost = summary.chosen_cost().unwrap();
     assert_eq!(cost.billed_invocations, 1);
     // 2 ms at 1 GiB: $0.20 + 0.002 GB-s × $0.0000166667 × 1M ≈ $0.2333 per 1M.
     assert!((cost.usd_per_million - 0.233_333).abs() < 1e-3, "{cost:?}");
