@@ -40,7 +40,7 @@ fn outcome(i: u64) -> Outcome {
         StartKind::Snapshot => 9_000,
         _ => 0,
     };
-    let queue_us = if i % 41 == 0 { 3_000 } else { 40 };
+    let queue_us = if i.is_multiple_of(41) { 3_000 } else { 40 };
     let service_us = queue_us + init_us + exec_us + 250;
     let send_lag_us = 20 + i % 13;
     let result = match i {
@@ -219,6 +219,7 @@ pub(crate) fn recorded_run() -> Report {
 
 /// Compares `bytes` with the checked-in golden file `reports/tests/golden/<name>`; with
 /// `FAASBENCH_UPDATE_GOLDEN=1` in the environment, writes it instead.
+#[allow(dead_code, reason = "for the exporters' golden-file tests")]
 pub(crate) fn assert_golden(name: &str, bytes: &[u8]) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")

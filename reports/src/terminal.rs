@@ -135,7 +135,7 @@ fn cost_line(out: &mut String, summary: &Summary) {
         .collect();
     let _ = writeln!(
         out,
-        "cost         ${:.4} per 1M invocations under {} (${:.4} requests + ${:.4} compute; {} billed in this run; prices {})",
+        "cost         ${:.4} per 1M invocations under {} (${:.4} requests + ${:.4} compute; {} billed in this run; catalog {})",
         cost.usd_per_million,
         cost.entry,
         cost.requests_usd_per_million,

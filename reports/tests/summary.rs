@@ -254,6 +254,7 @@ fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
         table.contains("per 1M invocations under aws-lambda-x86"),
         "{table}"
     );
+    assert!(table.contains("cheapest of 7 price lists"), "{table}");
     assert!(table.contains("api"), "{table}");
 }
 

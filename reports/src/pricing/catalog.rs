@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use loadgen::Billing;
 use serde::Deserialize;
@@ -79,9 +80,14 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog built into this binary.
     pub fn builtin() -> Catalog {
-        // Checked by the tests: the built-in text parses and every entry is valid.
-        Catalog::from_toml_str(BUILTIN, BUILTIN_NAME)
-            .unwrap_or_else(|err| panic!("the built-in price catalog is broken: {err}"))
+        static PARSED: OnceLock<Catalog> = OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                // Checked by the tests: the built-in text parses and every entry is valid.
+                Catalog::from_toml_str(BUILTIN, BUILTIN_NAME)
+                    .unwrap_or_else(|err| panic!("the built-in price catalog is broken: {err}"))
+            })
+            .clone()
     }
 
     /// The built-in catalog with the entries of `overrides` (a user's file, e.g.
