@@ -433,6 +433,12 @@ mod tests {
             "{cost:?}"
         );
         assert!((cost.billed[GB_SECONDS] - 0.050).abs() < 1e-12);
+        // Under Flex Consumption's 1,000 ms minimum the 20 ms of init cost nothing.
+        let flex = Catalog::builtin()
+            .entry("azure-functions-flex-consumption")
+            .cloned()
+            .unwrap();
+        assert_eq!(flex.cost(&billing).unwrap().start_usd_per_million, 0.0);
     }
 
     #[test]
