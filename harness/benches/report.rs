@@ -175,6 +175,9 @@ fn record(results: &ResultsDir) {
         target: "http://127.0.0.1:8080/invoke/{function}".into(),
         functions: names,
         trace_ids: vec![None; FUNCTIONS],
+        triggers: (0..FUNCTIONS)
+            .map(|i| triggers[i % triggers.len()])
+            .collect(),
         started_at,
         planned: Duration::from_secs(SECONDS),
         elapsed: Duration::from_secs(SECONDS + 1),

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use loadgen::{LiveProgress, ReplayOptions, RunResult, StopSignal, Target};
-use reports::{Configuration, Machine, PlatformStats, ResultsDir, SavedRun, Summary};
+use reports::{
+    Catalog, Configuration, Machine, PlatformStats, Pricing, ResultsDir, SavedRun, Summary,
+};
 use scenarios::{Scenario, StartInference};
 
 use crate::progress::ProgressDisplay;
@@ -41,6 +43,14 @@ pub struct MeasureArgs {
     /// when the machine is fully loaded.
     #[arg(long)]
     pub realtime: bool,
+    /// Add price-list entries to the built-in catalog, or replace entries with the same id,
+    /// from this TOML file (the layout of reports/pricing/catalog.toml).
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+    /// The price-list entry costs are shown under first (the terminal also shows the
+    /// cheapest; the summary and report show every entry).
+    #[arg(long, value_name = "ID", default_value = reports::DEFAULT_ENTRY)]
+    pub price: String,
     /// Infer cold starts the platform does not report: an answer taking at least this long
     /// (e.g. 200ms) was a cold start. Overrides the scenario's [start_kind].
     #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "instance_header")]
@@ -75,6 +85,23 @@ impl MeasureArgs {
             });
         }
         Ok(scenario)
+    }
+
+    /// The text of the `--pricing` file, checked together with `--price` before anything
+    /// runs.
+    pub fn pricing_text(&self) -> anyhow::Result<Option<String>> {
+        let mut catalog = Catalog::builtin();
+        let text = match &self.pricing {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read --pricing {}", path.display()))?;
+                catalog = catalog.with_overrides(&text, &path.display().to_string())?;
+                Some(text)
+            }
+            None => None,
+        };
+        Pricing::new(catalog, &self.price).context("--price")?;
+        Ok(text)
     }
 
     /// The command-line settings that change the scenario, as a report names them.
@@ -158,6 +185,8 @@ pub struct RunContext<'a> {
     pub configuration: Configuration,
     /// The platform's own figures at the end of the run, where it reports them.
     pub platform_stats: &'a dyn Fn() -> Option<PlatformStats>,
+    /// The price-list entries added to the catalog ([`MeasureArgs::pricing_text`]).
+    pub pricing: Option<String>,
 }
 
 /// The configuration of a run of `scenario` named `run_id`, as its report shows it.
@@ -174,7 +203,7 @@ pub fn configuration(
         seed: Some(scenario.seed),
         platform,
         overrides: args.overrides(),
-        pricing: Some("aws-lambda-x86".to_owned()),
+        pricing: Some(args.price.clone()),
     }
 }
 
@@ -198,7 +227,7 @@ pub fn measure(
         machine: Machine::detect(),
         configuration: context.configuration,
         scenario: scenario_text,
-        pricing: None,
+        pricing: context.pricing,
     };
     results.save(&saved)?;
     drop(saved);

@@ -29,6 +29,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let spinner = Spinner::start(format!("loading {}", args.scenario.display()));
     let scenario = args.measure.apply(Scenario::load(&args.scenario)?)?;
     drop(spinner);
+    let pricing = args.measure.pricing_text()?;
     let template = match (&args.target, &scenario.target) {
         (Some(url), _) => url.clone(),
         (None, scenarios::Target::Url(url)) => url.clone(),
@@ -74,6 +75,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         RunContext {
             configuration,
             platform_stats: &unknown,
+            pricing,
         },
     )?;
     Ok(if summary.partial {

@@ -35,6 +35,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let spinner = Spinner::start(format!("loading {}", args.scenario.display()));
     let scenario = args.measure.apply(Scenario::load(&args.scenario)?)?;
     drop(spinner);
+    let pricing = args.measure.pricing_text()?;
     let settings = match &scenario.target {
         scenarios::Target::Embedded(settings) => settings.clone(),
         scenarios::Target::Url(url) => anyhow::bail!(
@@ -85,7 +86,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .name
             .as_ref()
             .map_or(root.clone(), |name| root.join(name));
-        let summary = run_once(&scenario, config, &dir, &args, plan.name.as_deref())?;
+        let summary = run_once(
+            &scenario,
+            config,
+            &dir,
+            &args,
+            plan.name.as_deref(),
+            pricing.clone(),
+        )?;
         let partial = summary.partial;
         summaries.push((plan.name.clone().unwrap_or_default(), summary));
         if partial {
@@ -112,6 +120,7 @@ fn run_once(
     dir: &Path,
     args: &RunArgs,
     configuration_name: Option<&str>,
+    pricing: Option<String>,
 ) -> anyhow::Result<Summary> {
     let policy = config.keep_alive.to_string();
     let snapshots = if config.snapshots { "on" } else { "off" };
@@ -159,6 +168,7 @@ fn run_once(
         RunContext {
             configuration,
             platform_stats: &stats,
+            pricing,
         },
     );
     platform.shutdown();

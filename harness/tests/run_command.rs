@@ -163,7 +163,7 @@ fn a_short_run_accounts_for_every_invocation_and_starts_each_function_cold_once(
         let max = p["max"].as_u64().unwrap();
         assert!(0 < p50 && p50 <= p99 && p99 <= max, "{kind}: {p}");
     }
-    assert!(summary["cost"]["usd_per_million"].as_f64().unwrap() > 0.2);
+    assert!(summary["costs"][0]["usd_per_million"].as_f64().unwrap() > 0.2);
 }
 
 #[test]

@@ -162,6 +162,7 @@ pub async fn replay(
         .iter()
         .map(|f| f.trace_id.clone())
         .collect();
+    let triggers = schedule.functions().iter().map(|f| f.trigger).collect();
     target.check_functions(functions.len())?;
     let urls = functions
         .iter()
@@ -340,6 +341,7 @@ pub async fn replay(
         target: target.template().to_owned(),
         functions,
         trace_ids,
+        triggers,
         started_at,
         planned,
         elapsed,

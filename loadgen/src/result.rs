@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
-use scenarios::{LoadSpec, RequestSpec, StartInference};
+use scenarios::{LoadSpec, RequestSpec, StartInference, Trigger};
 use serde::{Deserialize, Serialize};
 
 use crate::recorder::Recorder;
@@ -53,6 +53,8 @@ pub struct RunResult {
     pub functions: Vec<String>,
     /// The trace's own name of each function taken from a trace, indexed likewise.
     pub trace_ids: Vec<Option<String>>,
+    /// What triggers each function, indexed likewise.
+    pub triggers: Vec<Trigger>,
     /// Wall-clock time of the schedule's time zero.
     pub started_at: SystemTime,
     /// The schedule's duration.

@@ -12,7 +12,7 @@ use loadgen::{
 use scenarios::{FunctionId, Invocation, LoadSpec, RequestSpec, Trigger};
 
 use crate::report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
-use crate::{PricingModel, Summary};
+use crate::{Pricing, Summary};
 
 const FUNCTIONS: [(&str, Trigger, u64); 3] = [
     ("thumbnail", Trigger::Http, 128),
@@ -40,7 +40,7 @@ fn outcome(i: u64) -> Outcome {
         StartKind::Snapshot => 9_000,
         _ => 0,
     };
-    let queue_us = if i % 41 == 0 { 3_000 } else { 40 };
+    let queue_us = if i.is_multiple_of(41) { 3_000 } else { 40 };
     let service_us = queue_us + init_us + exec_us + 250;
     let send_lag_us = 20 + i % 13;
     let result = match i {
@@ -136,6 +136,7 @@ pub(crate) fn recorded_run() -> Report {
         target: "http://127.0.0.1:8080/invoke/{function}".into(),
         functions: FUNCTIONS.iter().map(|(n, _, _)| (*n).to_owned()).collect(),
         trace_ids: vec![None, Some("b1f0c3".into()), None],
+        triggers: FUNCTIONS.iter().map(|(_, trigger, _)| *trigger).collect(),
         started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
         planned: Duration::from_secs(10),
         elapsed: Duration::from_millis(10_412),
@@ -191,7 +192,7 @@ pub(crate) fn recorded_run() -> Report {
     let summary = Summary::from_run(
         &run,
         "fixture-20261118T110640Z",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         Some(&platform),
     );
     Report {
@@ -226,6 +227,7 @@ pub(crate) fn recorded_run() -> Report {
 
 /// Compares `bytes` with the checked-in golden file `reports/tests/golden/<name>`; with
 /// `FAASBENCH_UPDATE_GOLDEN=1` in the environment, writes it instead.
+#[allow(dead_code, reason = "for the exporters' golden-file tests")]
 pub(crate) fn assert_golden(name: &str, bytes: &[u8]) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")

@@ -2,10 +2,10 @@
 //!
 //! The last stage of the flow `scenarios` → `loadgen` → `reports`. A [`Summary`] is computed
 //! once from the run (percentiles per start kind, where the time went, cold starts and the
-//! invocations a start delayed, cost under a [`PricingModel`]) and every artifact is
-//! rendered from a [`Report`]: the terminal table ([`terminal::render`]) and the files in
-//! `results/<run-id>/`, one [`export::Exporter`] per file. Reports never reach back into
-//! the load generator.
+//! invocations a start delayed, cost under every entry of a pricing [`Catalog`]) and every
+//! artifact is rendered from a [`Report`]: the terminal table ([`terminal::render`]) and the
+//! files in `results/<run-id>/`, one [`export::Exporter`] per file. Reports never reach back
+//! into the load generator.
 
 pub mod export;
 #[cfg(test)]
@@ -17,7 +17,11 @@ mod results_dir;
 mod summary;
 pub mod terminal;
 
-pub use pricing::{Cost, PricingModel};
+pub use pricing::{
+    Amount, Basis, Catalog, ComputeUnits, Cost, CostOptions, DEFAULT_ENTRY, DurationRounding,
+    FreeTier, MemoryRounding, MonthlyBill, PriceEntry, Pricing, PricingError, PricingSummary, Step,
+    Tier, Usage, VcpuTier,
+};
 pub use report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
 pub use results_dir::{
     CONFIGURATION, INTERVALS_CSV, INTERVALS_HLOG, INVOCATIONS_CSV, MACHINE, PLATFORM, PRICING, RUN,

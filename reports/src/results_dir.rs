@@ -20,9 +20,10 @@ use loadgen::RunResult;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::Summary;
 use crate::export::Exporter;
+use crate::pricing::{Catalog, DEFAULT_ENTRY, Pricing, PricingError};
 use crate::report::{Configuration, IntervalRow, Machine, PlatformStats, Report};
-use crate::{PricingModel, Summary};
 
 /// The measurements of the run, histograms included.
 pub const RUN: &str = "run.json";
@@ -66,6 +67,8 @@ pub enum ReportError {
     NotResults { dir: PathBuf, missing: &'static str },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
 }
 
 /// Everything a run saves so that its artifacts can be rebuilt.
@@ -267,13 +270,14 @@ impl ResultsDir {
     pub fn load(&self) -> Result<Report, ReportError> {
         let run: RunResult = self.require(RUN)?;
         let functions = run.recorder.functions().len();
-        if functions != run.functions.len() || run.trace_ids.len() != run.functions.len() {
+        let names = run.functions.len();
+        if functions != names || run.trace_ids.len() != names || run.triggers.len() != names {
             return Err(ReportError::Invalid {
                 path: self.file(RUN),
                 message: format!(
-                    "{} function names and {} trace ids for {functions} functions measured",
-                    run.functions.len(),
-                    run.trace_ids.len()
+                    "{names} function names, {} trace ids and {} triggers for {functions} functions measured",
+                    run.trace_ids.len(),
+                    run.triggers.len()
                 ),
             });
         }
@@ -285,12 +289,8 @@ impl ResultsDir {
             None => Vec::new(),
         };
         let intervals = with_dropped(intervals, &run);
-        let summary = Summary::from_run(
-            &run,
-            &configuration.run_id,
-            &PricingModel::aws_lambda_x86(),
-            platform.as_ref(),
-        );
+        let pricing = self.pricing(&configuration)?;
+        let summary = Summary::from_run(&run, &configuration.run_id, &pricing, platform.as_ref());
         Ok(Report {
             summary,
             run,
@@ -299,6 +299,17 @@ impl ResultsDir {
             machine,
             configuration,
         })
+    }
+
+    /// The prices the run was shown under: the built-in catalog with the entries the run
+    /// added (`pricing.toml`), and the entry it chose.
+    fn pricing(&self, configuration: &Configuration) -> Result<Pricing, ReportError> {
+        let mut catalog = Catalog::builtin();
+        if let Some(text) = self.read_text(PRICING)? {
+            catalog = catalog.with_overrides(&text, &self.file(PRICING).display().to_string())?;
+        }
+        let chosen = configuration.pricing.as_deref().unwrap_or(DEFAULT_ENTRY);
+        Ok(Pricing::new(catalog, chosen)?)
     }
 
     /// Writes every exporter's file. Returns the paths written.

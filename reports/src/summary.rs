@@ -12,7 +12,7 @@ use loadgen::{GroupRecord, LatencyComponent, Recorder, RunResult, StartKind};
 use scenarios::{LoadSpec, StartInference};
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{Cost, PricingModel};
+use crate::pricing::{Cost, Pricing, PricingSummary};
 use crate::report::PlatformStats;
 
 /// Version of the `summary.json` layout; raised on every incompatible change.
@@ -357,6 +357,8 @@ pub struct FunctionSummary {
     /// The trace's own name of the function, for functions taken from a trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// What triggers it (`http`, `queue`, …).
+    pub trigger: String,
     #[serde(flatten)]
     pub figures: GroupSummary,
     /// Cost per one million invocations like this function's under the chosen price,
@@ -421,8 +423,11 @@ pub struct Summary {
     /// The platform's own figures; `None` for a platform that reports none (then the
     /// provider-side cost is unknown).
     pub platform: Option<PlatformSummary>,
-    /// Cost under the pricing model, when the platform reported billed durations.
-    pub cost: Option<Cost>,
+    /// Cost under every entry of the price catalog, in catalog order; empty when the platform
+    /// reported no billed durations.
+    pub costs: Vec<Cost>,
+    /// The catalog and the entry the costs are shown under.
+    pub pricing: PricingSummary,
     /// By trigger (`http`, `queue`, …), for the triggers that occurred.
     pub triggers: BTreeMap<String, GroupSummary>,
     pub functions: Vec<FunctionSummary>,
@@ -455,12 +460,12 @@ fn by_start_kind(histogram: impl Fn(StartKind) -> Histogram<u64>) -> BTreeMap<St
 }
 
 impl Summary {
-    /// Summarises `result`, pricing it with `pricing`; `platform` holds the platform's own
+    /// Summarises `result`, pricing it under every entry of `pricing`'s catalog; `platform` holds the platform's own
     /// figures at the end of the run, when it reports them.
     pub fn from_run(
         result: &RunResult,
         run_id: &str,
-        pricing: &PricingModel,
+        pricing: &Pricing,
         platform: Option<&PlatformStats>,
     ) -> Self {
         let recorder = &result.recorder;
@@ -478,8 +483,13 @@ impl Summary {
             .map(|(index, (name, record))| FunctionSummary {
                 name: name.clone(),
                 trace_id: result.trace_ids.get(index).cloned().flatten(),
+                trigger: result
+                    .triggers
+                    .get(index)
+                    .map_or("unknown", |t| t.as_str())
+                    .to_owned(),
                 figures: GroupSummary::of(record),
-                usd_per_million: pricing.cost(&record.billing()).map(|c| c.usd_per_million),
+                usd_per_million: pricing.usd_per_million(&record.billing()),
                 idle_memory_mb_seconds: platform
                     .and_then(|p| p.functions.get(name))
                     .map(|f| f.idle_memory_mb_seconds),
@@ -553,7 +563,8 @@ impl Summary {
                 policy: p.policy.clone(),
                 idle_memory_mb_seconds: p.idle_memory_mb_seconds,
             }),
-            cost: pricing.cost(&recorder.billing()),
+            costs: pricing.costs_of_run(recorder),
+            pricing: pricing.summary(),
             triggers: recorder
                 .triggers()
                 .map(|(trigger, record)| (trigger.as_str().to_owned(), GroupSummary::of(record)))
@@ -561,6 +572,22 @@ impl Summary {
             functions,
             warnings: warnings(result),
         }
+    }
+}
+
+impl Summary {
+    /// The cost under the chosen price entry, when anything was billed.
+    pub fn chosen_cost(&self) -> Option<&Cost> {
+        self.costs
+            .iter()
+            .find(|cost| cost.entry == self.pricing.chosen)
+    }
+
+    /// The entry under which the run costs least per one million invocations.
+    pub fn cheapest_cost(&self) -> Option<&Cost> {
+        self.costs
+            .iter()
+            .min_by(|a, b| a.usd_per_million.total_cmp(&b.usd_per_million))
     }
 }
 

@@ -116,6 +116,43 @@ fn group_row(out: &mut String, name: &str, group: &GroupSummary) {
     );
 }
 
+/// The cost under the chosen price entry, and the cheapest entry of the catalog.
+fn cost_line(out: &mut String, summary: &Summary) {
+    let Some(cost) = summary.chosen_cost() else {
+        let _ = writeln!(
+            out,
+            "cost         unknown: the platform reported no billed durations"
+        );
+        return;
+    };
+    let billed: Vec<String> = cost
+        .billed
+        .iter()
+        .map(|(unit, quantity)| format!("{quantity:.3} {unit}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "cost         ${:.4} per 1M invocations under {} (${:.4} requests + ${:.4} compute; {} billed in this run; catalog {})",
+        cost.usd_per_million,
+        cost.entry,
+        cost.requests_usd_per_million,
+        cost.compute_usd_per_million,
+        billed.join(" + "),
+        summary.pricing.catalog_version
+    );
+    if let Some(cheapest) = summary.cheapest_cost()
+        && cheapest.entry != cost.entry
+    {
+        let _ = writeln!(
+            out,
+            "             cheapest of {} price lists: ${:.4} per 1M under {}",
+            summary.costs.len(),
+            cheapest.usd_per_million,
+            cheapest.entry
+        );
+    }
+}
+
 fn describe_load(load: &LoadSummary) -> String {
     let mut parts = vec![match load.mode.as_str() {
         "open" => "open loop".to_owned(),
@@ -305,25 +342,7 @@ pub fn render(summary: &Summary) -> String {
             ms(lag.max)
         );
     }
-    match &summary.cost {
-        Some(cost) => {
-            let _ = writeln!(
-                out,
-                "cost         ${:.4} per 1M invocations under {} (${:.4} requests + ${:.4} compute; {:.3} GB-s billed in this run)",
-                cost.usd_per_million,
-                cost.model,
-                cost.requests_usd_per_million,
-                cost.compute_usd_per_million,
-                cost.gb_seconds
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "cost         unknown: the platform reported no billed durations"
-            );
-        }
-    }
+    cost_line(&mut out, summary);
 
     if summary.triggers.len() > 1 {
         let _ = writeln!(
@@ -378,7 +397,7 @@ pub fn render_comparison(runs: &[(String, Summary)]) -> String {
         let all = summary.latency_us.get(ALL);
         let figure = |pick: fn(&Percentiles) -> u64| all.map_or("-".to_owned(), |p| ms(pick(p)));
         let snapshot = summary.latency_us.get("snapshot").map_or(0, |p| p.count);
-        let cost = summary.cost.as_ref().map_or("-".to_owned(), |cost| {
+        let cost = summary.chosen_cost().map_or("-".to_owned(), |cost| {
             format!("{:.4}", cost.usd_per_million)
         });
         let _ = writeln!(

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use loadgen::{ErrorKind, Outcome, PlatformMetering, Recorder, RunResult, StartKind};
-use reports::{PricingModel, Summary, export, terminal, write_artifacts};
+use reports::{Pricing, Report, Summary, export, terminal, write_artifacts};
 use scenarios::{FunctionId, Invocation, LoadSpec, RequestSpec, Trigger};
 
 fn outcome(
@@ -34,6 +34,18 @@ fn outcome(
     }
 }
 
+/// The report of `run` with nothing around it.
+fn report_of(run: RunResult, summary: Summary) -> Report {
+    Report {
+        summary,
+        run,
+        intervals: Vec::new(),
+        platform: None,
+        machine: reports::Machine::detect(),
+        configuration: reports::Configuration::default(),
+    }
+}
+
 /// Wraps `recorder` in the result of a 10 s open-loop run of functions `api` and `batch`.
 fn result_of(recorder: Recorder) -> RunResult {
     RunResult {
@@ -41,6 +53,7 @@ fn result_of(recorder: Recorder) -> RunResult {
         target: "http://127.0.0.1:1/invoke/{function}".into(),
         functions: vec!["api".into(), "batch".into()],
         trace_ids: vec![None, None],
+        triggers: vec![Trigger::Http, Trigger::Http],
         started_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
         planned: Duration::from_secs(10),
         elapsed: Duration::from_secs(10),
@@ -113,7 +126,7 @@ fn run() -> RunResult {
 
 #[test]
 fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default(), None);
     let counts = &summary.invocations;
     assert_eq!(
         (
@@ -167,33 +180,25 @@ fn summary_counts_add_up_and_percentiles_are_per_start_kind() {
 
 #[test]
 fn cost_follows_the_billed_durations() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
-    let cost = summary.cost.expect("billing headers were reported");
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default(), None);
+    let cost = summary
+        .chosen_cost()
+        .expect("billing headers were reported");
     // 20 + (1 + … + 99) + 5 + 5 + 7 billed ms at 1 GiB.
     let billed_ms = 20 + 99 * 100 / 2 + 17;
     assert_eq!(cost.billed_invocations, 103);
-    assert!((cost.gb_seconds - billed_ms as f64 / 1000.0).abs() < 1e-9);
-    let expected = 0.20 + cost.gb_seconds / 103.0 * 0.000_016_666_7 * 1e6;
+    let gb_seconds = cost.billed["GB-s"];
+    assert!((gb_seconds - billed_ms as f64 / 1000.0).abs() < 1e-9);
+    let expected = 0.20 + gb_seconds / 103.0 * 0.000_016_666_7 * 1e6;
     assert!((cost.usd_per_million - expected).abs() < 1e-9);
-}
-
-fn report_of(summary: &Summary, run: RunResult) -> reports::Report {
-    reports::Report {
-        summary: summary.clone(),
-        run,
-        intervals: Vec::new(),
-        platform: None,
-        machine: reports::Machine::detect(),
-        configuration: reports::Configuration::default(),
-    }
 }
 
 #[test]
 fn summary_json_round_trips_and_carries_its_schema_version() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default(), None);
     let dir = tempfile::tempdir().unwrap();
-    let report = report_of(&summary, result);
+    let report = report_of(result, summary.clone());
     let written = write_artifacts(dir.path(), &report, &[Box::new(export::Json)]).unwrap();
     assert_eq!(written, vec![dir.path().join("summary.json")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
@@ -214,11 +219,11 @@ fn summary_json_round_trips_and_carries_its_schema_version() {
 #[test]
 fn unwritable_results_directory_is_named() {
     let result = run();
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default(), None);
     let file = tempfile::NamedTempFile::new().unwrap();
     let below_a_file = file.path().join("results");
-    let report = report_of(&summary, result);
-    let err = write_artifacts(&below_a_file, &report, &[Box::new(export::Json)]).unwrap_err();
+    let report = report_of(result, summary);
+    let err = write_artifacts(&below_a_file, &report, &export::all(&report)).unwrap_err();
     assert!(
         err.to_string()
             .contains(&below_a_file.display().to_string()),
@@ -228,7 +233,7 @@ fn unwritable_results_directory_is_named() {
 
 #[test]
 fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default(), None);
     let table = terminal::render(&summary);
     assert!(table.contains("PARTIAL"), "{table}");
     assert!(
@@ -250,6 +255,7 @@ fn terminal_table_shows_each_start_kind_cold_starts_and_cost() {
         table.contains("per 1M invocations under aws-lambda-x86"),
         "{table}"
     );
+    assert!(table.contains("cheapest of 7 price lists"), "{table}");
     assert!(table.contains("api"), "{table}");
 }
 
@@ -265,7 +271,7 @@ fn a_run_that_fell_behind_is_flagged_and_inferred_start_kinds_are_named() {
     result.start_inference = Some(scenarios::StartInference::Latency {
         cold_above: Duration::from_millis(25),
     });
-    let summary = Summary::from_run(&result, "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&result, "unit-1", &Pricing::default(), None);
     let rate = summary.rate.unwrap();
     assert_eq!(rate.late, 10);
     assert!(!rate.held);
@@ -285,7 +291,7 @@ fn a_warm_invocation_queued_behind_a_start_shows_in_warm_queue_time_and_as_delay
     let summary = Summary::from_run(
         &queued_behind_a_start(),
         "unit-1",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         None,
     );
     let warm = &summary.composition_us["warm"];
@@ -331,7 +337,7 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
     let reported = Summary::from_run(
         &queued_behind_a_start(),
         "unit-1",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         None,
     );
     let value = serde_json::to_value(&reported).unwrap();
@@ -347,7 +353,7 @@ fn summary_json_has_the_composition_and_leaves_out_what_was_not_reported() {
     let bare = serde_json::to_value(Summary::from_run(
         &run(),
         "unit-1",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         None,
     ))
     .unwrap();
@@ -365,7 +371,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
     let summary = Summary::from_run(
         &queued_behind_a_start(),
         "unit-1",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         None,
     );
     let table = terminal::render(&summary);
@@ -412,7 +418,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
     let bare = terminal::render(&Summary::from_run(
         &run(),
         "unit-1",
-        &PricingModel::aws_lambda_x86(),
+        &Pricing::default(),
         None,
     ));
     assert!(!bare.contains("where the time went"), "{bare}");
@@ -425,7 +431,7 @@ fn terminal_shows_where_the_time_went_and_how_many_a_start_delayed() {
 #[test]
 fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     // 102 successes, a 500 and a dropped invocation: 2 of 104 due failed, beyond 1 %.
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default(), None);
     let all = summary
         .latency_all_scheduled_us
         .expect("invocations were due");
@@ -449,12 +455,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
     for ms in 1..=100 {
         recorder.record(&outcome(0, ms * 1000, StartKind::Warm, Ok(())));
     }
-    let clean = Summary::from_run(
-        &result_of(recorder),
-        "unit-2",
-        &PricingModel::aws_lambda_x86(),
-        None,
-    );
+    let clean = Summary::from_run(&result_of(recorder), "unit-2", &Pricing::default(), None);
     let all = clean.latency_all_scheduled_us.unwrap();
     assert_eq!(all.failed, 0);
     assert_eq!(all.p99, Some(clean.latency_us[reports::ALL].p99));
@@ -463,7 +464,7 @@ fn the_all_due_view_counts_failures_as_slower_than_any_success() {
 
 #[test]
 fn anything_dropped_is_warned_about() {
-    let summary = Summary::from_run(&run(), "unit-1", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&run(), "unit-1", &Pricing::default(), None);
     assert!(
         summary
             .warnings
@@ -489,7 +490,7 @@ fn rates_are_over_the_time_replayed_not_the_time_planned() {
         stopped_early: true,
         ..result_of(recorder)
     };
-    let summary = Summary::from_run(&result, "unit-3", &PricingModel::aws_lambda_x86(), None);
+    let summary = Summary::from_run(&result, "unit-3", &Pricing::default(), None);
     let rate = summary.rate.unwrap();
     assert!((rate.requested_per_second - 20.0).abs() < 1e-9, "{rate:?}");
     assert!((rate.issued_per_second - 20.0).abs() < 1e-9, "{rate:?}");
@@ -505,13 +506,8 @@ fn implausible_billing_is_left_out_of_the_cost_and_warned_about() {
     absurd.metering.memory_mb = Some(u64::MAX);
     recorder.record(&absurd);
     recorder.record(&absurd);
-    let summary = Summary::from_run(
-        &result_of(recorder),
-        "unit-4",
-        &PricingModel::aws_lambda_x86(),
-        None,
-    );
-    let cost = summary.cost.unwrap();
+    let summary = Summary::from_run(&result_of(recorder), "unit-4", &Pricing::default(), None);
+    let cost = summary.chosen_cost().unwrap();
     assert_eq!(cost.billed_invocations, 1);
     // 2 ms at 1 GiB: $0.20 + 0.002 GB-s × $0.0000166667 × 1M ≈ $0.2333 per 1M.
     assert!((cost.usd_per_million - 0.233_333).abs() < 1e-3, "{cost:?}");
@@ -538,12 +534,7 @@ fn snapshot_restores_count_as_cold_starts_with_the_split_shown() {
     for _ in 0..395 {
         recorder.record(&outcome(0, 2_000, StartKind::Warm, Ok(())));
     }
-    let summary = Summary::from_run(
-        &result_of(recorder),
-        "unit-4",
-        &PricingModel::aws_lambda_x86(),
-        None,
-    );
+    let summary = Summary::from_run(&result_of(recorder), "unit-4", &Pricing::default(), None);
     let cold = summary.cold_starts;
     assert_eq!((cold.count, cold.cold, cold.snapshot), (5, 3, 2));
     assert!((cold.rate - 5.0 / 400.0).abs() < 1e-12, "{cold:?}");

@@ -12,7 +12,7 @@ use loadgen::StartKind;
 
 use super::Exporter;
 use crate::report::Report;
-use crate::summary::{ALL, FunctionSummary, GroupSummary, Summary};
+use crate::summary::{ALL, FunctionSummary, GroupSummary};
 
 /// Columns of `functions.csv`.
 pub const FUNCTION_COLUMNS: [&str; 19] = [
@@ -75,7 +75,7 @@ impl Exporter for FunctionsCsv {
             let mut row = vec![
                 function.name.clone(),
                 function.trace_id.clone().unwrap_or_default(),
-                function_trigger(summary).unwrap_or_default().to_owned(),
+                function.trigger.clone(),
             ];
             row.extend(group_cells(&function.figures));
             row.push(cost(function));
@@ -105,15 +105,6 @@ impl Exporter for TriggersCsv {
             writer.write_record(&row)?;
         }
         writer.flush()
-    }
-}
-
-/// A function's trigger, where the report tells: a run with a single trigger. The summary
-/// keeps no trigger per function, so in a run with several the cell stays empty.
-fn function_trigger(summary: &Summary) -> Option<&str> {
-    match summary.triggers.keys().collect::<Vec<_>>()[..] {
-        [only] => Some(only.as_str()),
-        _ => None,
     }
 }
 
@@ -212,7 +203,7 @@ mod tests {
         ] {
             assert_eq!(&row[column(name)], "", "{name}");
         }
-        // Three triggers in the fixture: a function's own is not known.
-        assert_eq!(&row[column("trigger")], "");
+        // Every function carries its own trigger.
+        assert_eq!(&row[column("trigger")], "http");
     }
 }

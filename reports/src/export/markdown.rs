@@ -52,6 +52,7 @@ fn render(report: &Report) -> String {
     starts(&mut out, summary);
     composition_table(&mut out, &summary.composition_us);
     let _ = writeln!(out, "\n**Cost** {}  ", cost(summary));
+    cost_table(&mut out, summary);
     let _ = writeln!(out, "**Idle memory-time** {}", idle_memory(summary));
     functions_table(&mut out, summary);
     if !summary.warnings.is_empty() {
@@ -265,19 +266,47 @@ fn composition_table(out: &mut String, composition: &BTreeMap<String, Compositio
     }
 }
 
-/// The run's cost under the chosen price.
+/// The run's cost under the chosen price, and the cheapest entry of the catalog.
 fn cost(summary: &Summary) -> String {
-    match &summary.cost {
-        Some(cost) => format!(
-            "{:.4} USD per 1M invocations under {} ({:.4} requests + {:.4} compute; {:.3} GB-s billed in this run)",
-            cost.usd_per_million,
-            escape(&cost.model),
-            cost.requests_usd_per_million,
-            cost.compute_usd_per_million,
-            cost.gb_seconds
-        ),
-        None => "unknown: the platform reported no billed durations".to_owned(),
+    let Some(chosen) = summary.chosen_cost() else {
+        return "unknown: the platform reported no billed durations".to_owned();
+    };
+    let mut line = format!(
+        "{:.4} USD per 1M invocations under {} ({:.4} requests + {:.4} compute, of which {:.4} for instance starts)",
+        chosen.usd_per_million,
+        escape(&chosen.entry),
+        chosen.requests_usd_per_million,
+        chosen.compute_usd_per_million,
+        chosen.start_usd_per_million,
+    );
+    if let Some(cheapest) = summary.cheapest_cost()
+        && cheapest.entry != chosen.entry
+    {
+        line.push_str(&format!(
+            "; cheapest: {:.4} USD under {}",
+            cheapest.usd_per_million,
+            escape(&cheapest.entry)
+        ));
     }
+    line
+}
+
+/// Cost per 1M invocations under every entry of the catalog, on one line.
+fn cost_table(out: &mut String, summary: &Summary) {
+    if summary.costs.is_empty() {
+        return;
+    }
+    let entries: Vec<String> = summary
+        .costs
+        .iter()
+        .map(|cost| format!("{} {:.4}", escape(&cost.entry), cost.usd_per_million))
+        .collect();
+    let _ = writeln!(
+        out,
+        "**USD per 1M under every price list** (catalog {}): {}  ",
+        escape(&summary.pricing.catalog_version),
+        entries.join(" · ")
+    );
 }
 
 /// What keeping instances warm cost the provider.
@@ -415,7 +444,7 @@ mod tests {
     #[test]
     fn unknown_cost_and_idle_memory_say_so() {
         let mut report = recorded_run();
-        report.summary.cost = None;
+        report.summary.costs.clear();
         report.summary.platform = None;
         let text = render(&report);
         assert!(text.contains("**Cost** unknown"));
