@@ -6,13 +6,13 @@ use std::io;
 use loadgen::StartKind;
 use plotters::prelude::*;
 
-use super::seconds::{self, Bucket, MAX_POINTS};
+use super::seconds::{self, Bucket, MAX_POINTS, centre};
 use super::style::{self, Key, Swatch};
 use super::{Figure, Run};
 
 struct Line {
     colour: RGBColor,
-    width: u32,
+    stroke: u32,
     points: Vec<(f64, f64)>,
 }
 
@@ -31,29 +31,30 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
         widest = widest.max(width);
         seconds_shown = seconds_shown.max(buckets.len() as u64 * width);
         let series: Vec<(String, RGBColor, u32, Pick)> = if single {
+            // Drawn in this order: the max first, under the percentiles.
             vec![
-                ("p50".into(), style::P50, 2, |b| b.p50_us),
-                ("p99".into(), style::P99, 2, |b| b.p99_us),
                 ("max".into(), style::MAX, 1, |b| b.max_us),
+                ("p99".into(), style::P99, 2, |b| b.p99_us),
+                ("p50".into(), style::P50, 2, |b| b.p50_us),
             ]
         } else {
             let colour = style::configuration_colour(index);
             vec![(format!("{label} p99"), colour, 2, |b| b.p99_us)]
         };
-        for (name, colour, width, pick) in series {
+        for (name, colour, stroke, pick) in series {
             let points: Vec<(f64, f64)> = buckets
                 .iter()
                 .filter_map(|b| {
                     let us = pick(b)?;
                     min_us = min_us.min(us);
                     max_us = max_us.max(us);
-                    Some((b.start as f64, us as f64 / 1000.0))
+                    Some((centre(b, width), us as f64 / 1000.0))
                 })
                 .collect();
             legend.push(Key::new(name, colour, Swatch::Line));
             lines.push(Line {
                 colour,
-                width,
+                stroke,
                 points,
             });
         }
@@ -65,11 +66,15 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
         let cold: Vec<f64> = buckets
             .iter()
             .filter(|b| b.cold_starts > 0)
-            .map(|b| b.start as f64)
+            .map(|b| centre(b, width))
             .collect();
         if !cold.is_empty() {
             markers.push((colour, cold));
         }
+    }
+    if single {
+        // The legend reads p50, p99, max.
+        legend.reverse();
     }
     if max_us == 0 {
         return style::no_data(
@@ -108,7 +113,7 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
         for line in &lines {
             chart.draw_series(LineSeries::new(
                 line.points.iter().copied(),
-                line.colour.stroke_width(line.width),
+                line.colour.stroke_width(line.stroke),
             ))?;
         }
         // Just above the time axis: the log axis's lowest decade, a little raised.

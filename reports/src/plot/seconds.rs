@@ -23,6 +23,11 @@ pub(super) struct Bucket {
     pub max_us: Option<u64>,
 }
 
+/// Where a bucket of `width` seconds is drawn on the time axis: its middle.
+pub(super) fn centre(bucket: &Bucket, width: u64) -> f64 {
+    bucket.start as f64 + width as f64 / 2.0
+}
+
 /// `rows` merged into buckets of `width` seconds, every bucket from second 0 to the last row
 /// present (seconds without a row count as empty), and the width.
 pub(super) fn buckets(rows: &[IntervalRow], max_points: usize) -> (Vec<Bucket>, u64) {

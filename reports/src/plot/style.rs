@@ -265,6 +265,8 @@ where
         .axis_style(AXIS)
         .bold_line_style(GRID)
         .light_line_style(GRID_LIGHT)
+        .x_max_light_lines(1)
+        .y_max_light_lines(4)
         .label_style(text_style(TICK_SIZE, MUTED))
         .axis_desc_style(text_style(LABEL_SIZE, INK));
     mesh

@@ -4,7 +4,7 @@ use std::io;
 
 use plotters::prelude::*;
 
-use super::seconds::{self, Bucket, MAX_POINTS};
+use super::seconds::{self, Bucket, MAX_POINTS, centre};
 use super::style::{self, Key, Swatch};
 use super::{Figure, Run};
 
@@ -50,7 +50,7 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
             }
             let points: Vec<(f64, f64)> = buckets
                 .iter()
-                .map(|b| (b.start as f64, pick(b) as f64 / width as f64))
+                .map(|b| (centre(b, width), pick(b) as f64 / width as f64))
                 .collect();
             peak = points.iter().map(|p| p.1).fold(peak, f64::max);
             legend.push(Key::new(
