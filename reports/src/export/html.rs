@@ -822,6 +822,81 @@ mod tests {
         assert_golden("comparison.html", page.as_bytes());
     }
 
+    /// A one-hour run of 1,000 functions: 20 invocations each, the first of each cold.
+    fn thousand_functions() -> Report {
+        use loadgen::{Outcome, PlatformMetering, Recorder};
+        use scenarios::{FunctionId, Invocation, Trigger};
+
+        let mut report = recorded_run();
+        let functions = 1_000u32;
+        let mut recorder = Recorder::new(functions as usize);
+        for i in 0..20 * u64::from(functions) {
+            let function = (i % u64::from(functions)) as u32;
+            let cold = i < u64::from(functions);
+            let exec_us = 1_000 + u64::from(function) * 37 + i % 11 * 100;
+            let init_us = if cold { 150_000 } else { 0 };
+            recorder.record(&Outcome {
+                invocation: Invocation {
+                    at_us: i * 180_000,
+                    function: FunctionId(function),
+                    trigger: Trigger::Http,
+                    duration_us: None,
+                    memory_mb: 256,
+                },
+                latency_us: init_us + exec_us + 300,
+                service_us: init_us + exec_us + 250,
+                send_lag_us: Some(50),
+                result: Ok(()),
+                start: if cold { StartKind::Cold } else { StartKind::Warm },
+                inferred: false,
+                metering: PlatformMetering {
+                    init_us: Some(init_us),
+                    queue_us: Some(20),
+                    exec_us: Some(exec_us),
+                    billed_ms: Some((init_us + exec_us).div_ceil(1000)),
+                    memory_mb: Some(256),
+                    instance: Some(u64::from(function)),
+                    delayed_by_start: Some(cold),
+                },
+            });
+        }
+        report.run.recorder = recorder;
+        report.run.functions = (0..functions).map(|f| format!("function-{f:04}")).collect();
+        report.run.trace_ids = vec![None; functions as usize];
+        report.intervals = (0..3_600)
+            .map(|second| crate::IntervalRow {
+                second,
+                ok: 5 + second % 3,
+                errors: 0,
+                dropped: 0,
+                cold_starts: u64::from(second < 180),
+                p50_us: Some(2_000),
+                p99_us: Some(if second < 180 { 160_000 } else { 3_000 }),
+                max_us: Some(if second < 180 { 170_000 } else { 3_500 }),
+            })
+            .collect();
+        report.platform = None;
+        report.summary = Summary::from_run(
+            &report.run,
+            "thousand-20261118T110640Z",
+            &crate::PricingModel::aws_lambda_x86(),
+            None,
+        );
+        report
+    }
+
+    #[test]
+    fn a_thousand_function_report_stays_small() {
+        let page = render(&thousand_functions()).unwrap();
+        assert!(page.len() < 2_000_000, "{} bytes", page.len());
+        assert_eq!(page.matches("<td class=\"name\"").count(), FUNCTIONS_SHOWN);
+        assert!(page.contains("the other 980 are in <code>functions.csv</code>"));
+        assert!(page.contains("(top 20 of 1000)"));
+        if let Some(path) = std::env::var_os("FAASBENCH_WRITE_LARGE_REPORT") {
+            std::fs::write(path, &page).unwrap();
+        }
+    }
+
     #[test]
     fn numbers_are_grouped() {
         assert_eq!(count(0), "0");
