@@ -35,7 +35,10 @@ impl Exporter for Html {
 fn render(report: &Report) -> io::Result<String> {
     let summary = &report.summary;
     let mut page = String::new();
-    head(&mut page, &format!("{} · {}", summary.scenario, summary.run_id));
+    head(
+        &mut page,
+        &format!("{} · {}", summary.scenario, summary.run_id),
+    );
     page.push_str("<main>\n");
     run_header(&mut page, report, 1);
     kpis(&mut page, summary);
@@ -61,7 +64,10 @@ pub fn render_comparison_html(runs: &[(String, Report)], out: &mut dyn Write) ->
         .first()
         .map_or("", |(_, report)| report.summary.scenario.as_str());
     let mut page = String::new();
-    head(&mut page, &format!("{scenario} · {} configurations", runs.len()));
+    head(
+        &mut page,
+        &format!("{scenario} · {} configurations", runs.len()),
+    );
     page.push_str("<main class=\"wide\">\n<header class=\"run\">\n");
     let _ = writeln!(
         page,
@@ -71,7 +77,9 @@ pub fn render_comparison_html(runs: &[(String, Report)], out: &mut dyn Write) ->
     );
     comparison_table(&mut page, runs);
     plots(&mut page, &views)?;
-    page.push_str("<section>\n<h2>Configurations side by side</h2>\n<div class=\"side-by-side\">\n");
+    page.push_str(
+        "<section>\n<h2>Configurations side by side</h2>\n<div class=\"side-by-side\">\n",
+    );
     for (label, report) in runs {
         page.push_str("<article class=\"configuration\">\n");
         let _ = writeln!(page, "<h3>{}</h3>", esc(label));
@@ -124,7 +132,7 @@ fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -199,6 +207,8 @@ td.name { max-width: 320px; overflow: hidden; text-overflow: ellipsis; }
 .scroll { overflow-x: auto; }
 figure { margin: 0 0 24px; }
 figure:last-child { margin-bottom: 0; }
+.wide .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(620px, 1fr)); gap: 24px; }
+.wide .plots figure { margin: 0; }
 .plot svg { display: block; width: 100%; height: auto; }
 figcaption { color: #4a5568; font-size: 13px; margin-top: 6px; }
 figcaption.empty { color: #92400e; }
@@ -388,7 +398,9 @@ fn kpis(page: &mut String, summary: &Summary) {
         ),
     );
     let (value, detail) = match cost::of_run(summary) {
-        Some((model, usd_per_million)) => (usd(usd_per_million), format!("per 1M · {}", esc(model))),
+        Some((model, usd_per_million)) => {
+            (usd(usd_per_million), format!("per 1M · {}", esc(model)))
+        }
         None => ("unknown".to_owned(), "no billed durations".to_owned()),
     };
     card("cost", value, detail);
@@ -535,22 +547,31 @@ fn summary_tables(page: &mut String, report: &Report) {
     page.push_str("</dl>\n");
 }
 
-fn caption(plot: Plot) -> &'static str {
-    match plot {
-        Plot::LatencyOverTime => {
+/// What a plot shows; `several` when it draws several configurations.
+fn caption(plot: Plot, several: bool) -> &'static str {
+    match (plot, several) {
+        (Plot::LatencyOverTime, false) => {
             "p50, p99 and max latency of each second's successful invocations; triangles mark seconds with cold starts."
         }
-        Plot::PercentileSpectrum => {
-            "Latency at each percentile, by how the serving instance was started; the axis gives each further nine as much room."
+        (Plot::LatencyOverTime, true) => {
+            "p99 latency of each second's successful invocations, per configuration; triangles mark seconds with cold starts."
         }
-        Plot::Throughput => "Invocations that finished successfully, failed, or were dropped, per second.",
-        Plot::Composition => {
+        (Plot::PercentileSpectrum, false) => {
+            "Latency at each percentile, by how the serving instance was started; each further nine gets as much room."
+        }
+        (Plot::PercentileSpectrum, true) => {
+            "Latency at each percentile, per configuration; each further nine gets as much room."
+        }
+        (Plot::Throughput, _) => {
+            "Invocations that finished successfully, failed, or were dropped, per second."
+        }
+        (Plot::Composition, _) => {
             "Mean latency split into send lag, queue, instance start (init), execution and the remainder."
         }
-        Plot::ColdStartsByFunction => {
+        (Plot::ColdStartsByFunction, _) => {
             "Share of each function's successful invocations served by a new instance, cold or restored."
         }
-        Plot::CostByFunction => "Cost per one million invocations like each function's.",
+        (Plot::CostByFunction, _) => "Cost per one million invocations like each function's.",
     }
 }
 
@@ -569,7 +590,11 @@ fn figure(page: &mut String, plot: Plot, runs: &[Run<'_>]) -> io::Result<()> {
             );
         }
         None => {
-            let _ = writeln!(page, "<figcaption>{}</figcaption>", caption(plot));
+            let _ = writeln!(
+                page,
+                "<figcaption>{}</figcaption>",
+                caption(plot, runs.len() > 1)
+            );
         }
     }
     page.push_str("</figure>\n");
@@ -577,11 +602,11 @@ fn figure(page: &mut String, plot: Plot, runs: &[Run<'_>]) -> io::Result<()> {
 }
 
 fn plots(page: &mut String, runs: &[Run<'_>]) -> io::Result<()> {
-    page.push_str("<section>\n<h2>Plots</h2>\n");
+    page.push_str("<section>\n<h2>Plots</h2>\n<div class=\"plots\">\n");
     for plot in Plot::ALL {
         figure(page, plot, runs)?;
     }
-    page.push_str("</section>\n");
+    page.push_str("</div>\n</section>\n");
     Ok(())
 }
 
@@ -700,9 +725,12 @@ fn comparison_table(page: &mut String, runs: &[(String, Report)]) {
             count(cold.cold),
             count(cold.snapshot),
             cost::of_run(summary).map_or("-".to_owned(), |(_, v)| usd(v)),
-            summary.platform.as_ref().map_or("unknown".to_owned(), |p| count(
-                p.idle_memory_mb_seconds.round() as u64
-            )),
+            summary
+                .platform
+                .as_ref()
+                .map_or("unknown".to_owned(), |p| count(
+                    p.idle_memory_mb_seconds.round() as u64
+                )),
         );
     }
     page.push_str("</tbody>\n</table></div>\n</section>\n");
@@ -847,7 +875,11 @@ mod tests {
                 service_us: init_us + exec_us + 250,
                 send_lag_us: Some(50),
                 result: Ok(()),
-                start: if cold { StartKind::Cold } else { StartKind::Warm },
+                start: if cold {
+                    StartKind::Cold
+                } else {
+                    StartKind::Warm
+                },
                 inferred: false,
                 metering: PlatformMetering {
                     init_us: Some(init_us),

@@ -41,7 +41,10 @@ pub(super) fn render(
     x_desc: &str,
     x_format: &dyn Fn(f64) -> String,
 ) -> io::Result<Figure> {
-    let labels: Vec<String> = rows.iter().map(|r| shorten(&r.label, LABEL_CHARS)).collect();
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| shorten(&r.label, LABEL_CHARS))
+        .collect();
     let label_width = labels
         .iter()
         .map(|l| style::text_width(l, style::TICK_SIZE))
@@ -61,7 +64,9 @@ pub(super) fn render(
         .unwrap_or(0)
         + 12;
     style::svg(height(n), title, legend, |area| {
-        let plot_px = (style::WIDTH - label_width - 40).saturating_sub(note_room).max(100);
+        let plot_px = (style::WIDTH - label_width - 40)
+            .saturating_sub(note_room)
+            .max(100);
         let x_end = widest * f64::from(plot_px + note_room) / f64::from(plot_px);
         let rows_at: Vec<f64> = (0..n).map(|i| i as f64).collect();
         let mut chart = style::chart_builder(area, label_width).build_cartesian_2d(

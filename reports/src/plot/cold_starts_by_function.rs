@@ -29,7 +29,11 @@ fn top_functions(runs: &[Run<'_>], top: usize) -> (Vec<String>, usize) {
     let mut ranked: Vec<(&str, f64)> = share.into_iter().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     (
-        ranked.into_iter().take(top).map(|(n, _)| n.to_owned()).collect(),
+        ranked
+            .into_iter()
+            .take(top)
+            .map(|(n, _)| n.to_owned())
+            .collect(),
         all,
     )
 }

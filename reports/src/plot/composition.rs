@@ -79,10 +79,20 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
     measured.sort();
     let mut legend: Vec<Key> = measured
         .into_iter()
-        .map(|c| Key::new(component_label(c), style::component_colour(c), Swatch::Block))
+        .map(|c| {
+            Key::new(
+                component_label(c),
+                style::component_colour(c),
+                Swatch::Block,
+            )
+        })
         .collect();
     if any_unmeasured {
-        legend.push(Key::new("not broken down", style::UNMEASURED, Swatch::Block));
+        legend.push(Key::new(
+            "not broken down",
+            style::UNMEASURED,
+            Swatch::Block,
+        ));
     }
     bars::render(
         title,

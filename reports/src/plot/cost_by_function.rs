@@ -64,7 +64,11 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
         .iter()
         .filter_map(|(_, report)| cost::of_run(&report.summary).map(|(model, _)| model))
         .collect();
-    let mut model = models.first().copied().unwrap_or("the price model").to_owned();
+    let mut model = models
+        .first()
+        .copied()
+        .unwrap_or("the price model")
+        .to_owned();
     if models.iter().any(|m| *m != model) {
         model = "each run's price model".to_owned();
     }
@@ -78,9 +82,7 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
     } else {
         runs.iter()
             .enumerate()
-            .map(|(i, (label, _))| {
-                Key::new(*label, style::configuration_colour(i), Swatch::Block)
-            })
+            .map(|(i, (label, _))| Key::new(*label, style::configuration_colour(i), Swatch::Block))
             .collect()
     };
     bars::render(

@@ -41,8 +41,7 @@ pub(super) fn percentile_label(nines: u32) -> String {
     match nines {
         0 => "0%".to_owned(),
         1 => "90%".to_owned(),
-        n => format!("99.{}%", "9".repeat(n as usize - 2))
-            .replace(".%", "%"),
+        n => format!("99.{}%", "9".repeat(n as usize - 2)).replace(".%", "%"),
     }
 }
 
@@ -100,10 +99,14 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
         )?;
         let format_percentile = |v: &f64| percentile_label(v.round() as u32);
         let format_ms = |v: &f64| style::compact(*v, 3);
-        style::mesh(&mut chart, "percentile (log scale of 1/(1−p))", "latency, ms (log scale)")
-            .x_label_formatter(&format_percentile)
-            .y_label_formatter(&format_ms)
-            .draw()?;
+        style::mesh(
+            &mut chart,
+            "percentile (log scale of 1/(1−p))",
+            "latency, ms (log scale)",
+        )
+        .x_label_formatter(&format_percentile)
+        .y_label_formatter(&format_ms)
+        .draw()?;
         for (colour, points) in &lines {
             chart.draw_series(LineSeries::new(
                 points.iter().copied(),
@@ -131,7 +134,11 @@ mod tests {
             histogram.record(us * 100).unwrap();
         }
         let points = spectrum(&histogram);
-        assert!(points.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+        assert!(
+            points
+                .windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+        );
         let (x, ms) = *points.last().unwrap();
         assert_eq!(x, 3.0);
         assert_eq!(ms, histogram.max() as f64 / 1000.0);

@@ -101,7 +101,11 @@ mod tests {
         assert_eq!(spike.p99_us, Some(9_000_000));
         assert_eq!(spike.max_us, Some(9_000_001));
         assert_eq!(spike.cold_starts, 1);
-        assert_eq!(spike.p50_us, Some(1_000), "the median is not pulled by the spike");
+        assert_eq!(
+            spike.p50_us,
+            Some(1_000),
+            "the median is not pulled by the spike"
+        );
         let ok: u64 = buckets.iter().map(|b| b.ok).sum();
         assert_eq!(ok, 108_000);
     }

@@ -235,7 +235,9 @@ fn draw_header(area: &Canvas<'_>, title: &str, legend: &[Key]) -> DrawResult {
                     ))?;
                 }
             }
-            Swatch::Block => area.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], c.filled()))?,
+            Swatch::Block => {
+                area.draw(&Rectangle::new([(x, y - 6), (x + 18, y + 6)], c.filled()))?
+            }
             Swatch::Triangle => area.draw(&TriangleMarker::new((x + 9, y), 6, c.filled()))?,
         }
         x += 24;

@@ -38,9 +38,13 @@ pub(super) fn render(title: &str, runs: &[Run<'_>]) -> io::Result<Figure> {
             let colour = style::configuration_colour(index);
             vec![
                 (format!("{label} ok"), colour, false, false, |b| b.ok),
-                (format!("{label} errors + dropped"), colour, true, true, |b| {
-                    b.errors + b.dropped
-                }),
+                (
+                    format!("{label} errors + dropped"),
+                    colour,
+                    true,
+                    true,
+                    |b| b.errors + b.dropped,
+                ),
             ]
         };
         for (name, colour, dashed, optional, pick) in series {
