@@ -924,9 +924,6 @@ mod tests {
         assert_eq!(page.matches("<td class=\"name\"").count(), FUNCTIONS_SHOWN);
         assert!(page.contains("the other 980 are in <code>functions.csv</code>"));
         assert!(page.contains("(top 20 of 1000)"));
-        if let Some(path) = std::env::var_os("FAASBENCH_WRITE_LARGE_REPORT") {
-            std::fs::write(path, &page).unwrap();
-        }
     }
 
     #[test]

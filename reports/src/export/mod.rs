@@ -36,3 +36,44 @@ pub fn all(_report: &Report) -> Vec<Box<dyn Exporter>> {
     );
     exporters
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::recorded_run;
+
+    #[test]
+    fn the_page_and_every_plot_are_exported() {
+        let names: Vec<String> = all(&recorded_run())
+            .iter()
+            .map(|exporter| exporter.file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "summary.json",
+                "report.html",
+                "plots/latency-over-time.svg",
+                "plots/percentile-spectrum.svg",
+                "plots/throughput.svg",
+                "plots/composition.svg",
+                "plots/cold-starts-by-function.svg",
+                "plots/cost-by-function.svg",
+            ]
+        );
+    }
+
+    #[test]
+    fn artifacts_land_in_the_results_directory() {
+        let report = recorded_run();
+        let dir = tempfile::tempdir().unwrap();
+        crate::write_artifacts(dir.path(), &report, &all(&report)).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("plots/throughput.svg")).unwrap();
+        assert!(svg.starts_with("<svg"));
+        let page = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+        assert!(
+            page.contains(svg.trim_end()),
+            "the page inlines the plot file"
+        );
+    }
+}
