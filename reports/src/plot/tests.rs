@@ -92,3 +92,57 @@ fn configurations_are_drawn_into_one_plot() {
         );
     }
 }
+
+/// The points of every series line in `svg` (legend swatches have two points).
+fn polylines(svg: &str) -> Vec<Vec<(i32, i32)>> {
+    svg.split("<polyline ")
+        .skip(1)
+        .filter_map(|element| {
+            let points = element.split("points=\"").nth(1)?.split('"').next()?;
+            let points: Vec<(i32, i32)> = points
+                .split_whitespace()
+                .filter_map(|pair| {
+                    let (x, y) = pair.split_once(',')?;
+                    Some((x.parse().ok()?, y.parse().ok()?))
+                })
+                .collect();
+            (points.len() > 2).then_some(points)
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_run_is_downsampled_and_keeps_its_spike() {
+    // A spike of 900 ms in `spike` seconds; the bucket of 6 s holding second 7,777 is
+    // 7,776..=7,781.
+    let three_hours = |spike: std::ops::RangeInclusive<u64>| {
+        let mut report = recorded_run();
+        report.intervals = (0..10_800)
+            .map(|second| crate::IntervalRow {
+                second,
+                ok: 50,
+                errors: 0,
+                dropped: 0,
+                cold_starts: 0,
+                p50_us: Some(2_000),
+                p99_us: Some(if spike.contains(&second) {
+                    900_000
+                } else {
+                    4_000
+                }),
+                max_us: Some(5_000),
+            })
+            .collect();
+        render(Plot::LatencyOverTime, &report).svg
+    };
+    let svg = three_hours(7_777..=7_777);
+    let lines = polylines(&svg);
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|line| line.len() <= MAX_POINTS));
+    // Drawn max, p99, p50: the p99 line rises as high for one second of 900 ms as for a
+    // whole bucket of them.
+    let top = |svg: &str| polylines(svg)[1].iter().map(|&(_, y)| y).min().unwrap();
+    assert_eq!(top(&svg), top(&three_hours(7_776..=7_781)));
+    let usual = lines[1][0].1;
+    assert!(top(&svg) + 150 < usual, "{} {usual}", top(&svg));
+}
