@@ -40,7 +40,7 @@ fn render(report: &Report) -> io::Result<String> {
         &format!("{} · {}", summary.scenario, summary.run_id),
     );
     page.push_str("<main>\n");
-    run_header(&mut page, report, 1);
+    run_header(&mut page, report, true);
     kpis(&mut page, summary);
     page.push_str("<section>\n<h2>Summary</h2>\n");
     summary_tables(&mut page, report);
@@ -83,7 +83,7 @@ pub fn render_comparison_html(runs: &[(String, Report)], out: &mut dyn Write) ->
     for (label, report) in runs {
         page.push_str("<article class=\"configuration\">\n");
         let _ = writeln!(page, "<h3>{}</h3>", esc(label));
-        run_header(&mut page, report, 3);
+        run_header(&mut page, report, false);
         summary_tables(&mut page, report);
         for plot in Plot::ALL {
             figure(&mut page, plot, &[(label.as_str(), report)])?;
@@ -167,66 +167,16 @@ fn head(page: &mut String, title: &str) {
     page.push_str("</style>\n</head>\n<body>\n");
 }
 
-const CSS: &str = r#"* { box-sizing: border-box; }
-body { margin: 0; background: #f6f7f9; color: #1a202c; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1040px; margin: 0 auto; padding: 32px 24px 48px; }
-main.wide { max-width: 1600px; }
-h1 { font-size: 28px; line-height: 1.2; margin: 0; letter-spacing: -0.01em; }
-h2 { font-size: 19px; margin: 0 0 12px; }
-h3 { font-size: 17px; margin: 0 0 8px; }
-section, header.run { background: #fff; border: 1px solid #e2e8f0; border-radius: 10px; padding: 20px 24px; margin: 0 0 20px; }
-.eyebrow { margin: 0 0 4px; color: #64748b; font-size: 12px; font-weight: 600; letter-spacing: 0.08em; text-transform: uppercase; }
-.run-id { margin: 4px 0 12px; color: #4a5568; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
-.flag { border-radius: 8px; padding: 10px 14px; margin: 8px 0; font-weight: 600; }
-.flag span { font-weight: 400; }
-.flag.partial { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; }
-.flag.behind { background: #fffbeb; color: #92400e; border: 1px solid #fde68a; }
-.flag.held { background: #f0fdf4; color: #166534; border: 1px solid #bbf7d0; font-weight: 400; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 12px 0 0; font-size: 14px; }
-dl.facts dt { color: #64748b; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; background: #f1f5f9; border-radius: 4px; padding: 1px 4px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; margin: 0 0 20px; }
-.kpi { background: #fff; border: 1px solid #e2e8f0; border-radius: 10px; padding: 14px 16px; }
-.kpi .label { color: #64748b; font-size: 12px; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase; }
-.kpi .value { font-size: 24px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }
-.kpi .detail { color: #64748b; font-size: 13px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; font-variant-numeric: tabular-nums; margin: 0 0 16px; }
-th, td { padding: 6px 10px; text-align: right; border-bottom: 1px solid #edf2f7; white-space: nowrap; }
-th { color: #64748b; font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; border-bottom: 2px solid #e2e8f0; }
-th:first-child, td:first-child { text-align: left; }
-tr.total td { font-weight: 600; border-top: 2px solid #e2e8f0; }
-tr.due td { color: #4a5568; font-style: italic; }
-td.name { max-width: 320px; overflow: hidden; text-overflow: ellipsis; }
-.kind::before { content: ""; display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 8px; background: var(--unknown); }
-.kind.cold::before { background: var(--cold); }
-.kind.snapshot::before { background: var(--snapshot); }
-.kind.warm::before { background: var(--warm); }
-.kind.all::before { background: transparent; border: 2px solid #1a202c; width: 6px; height: 6px; }
-.note { color: #64748b; font-size: 13px; margin: 4px 0 12px; }
-.scroll { overflow-x: auto; }
-figure { margin: 0 0 24px; }
-figure:last-child { margin-bottom: 0; }
-.wide .plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(620px, 1fr)); gap: 24px; }
-.wide .plots figure { margin: 0; }
-.plot svg { display: block; width: 100%; height: auto; }
-figcaption { color: #4a5568; font-size: 13px; margin-top: 6px; }
-figcaption.empty { color: #92400e; }
-ul.warnings { margin: 0; padding-left: 20px; }
-ul.warnings li { margin: 4px 0; color: #92400e; }
-details summary { cursor: pointer; color: #2563eb; margin: 8px 0; }
-.side-by-side { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 20px; }
-.configuration { min-width: 0; }
-.configuration header.run, .configuration section { border: none; padding: 0; }
-footer { color: #64748b; font-size: 13px; text-align: center; margin-top: 24px; }
-"#;
+/// The page's style, inlined.
+const CSS: &str = include_str!("../../assets/report.css");
 
-/// The run's identity and setting; `level` is the heading level of the scenario's name.
-fn run_header(page: &mut String, report: &Report, level: u8) {
+/// The run's identity and setting, under the scenario's name as the page's title when
+/// `titled`.
+fn run_header(page: &mut String, report: &Report, titled: bool) {
     let summary = &report.summary;
     let configuration = &report.configuration;
     page.push_str("<header class=\"run\">\n");
-    if level == 1 {
+    if titled {
         let _ = writeln!(
             page,
             "<p class=\"eyebrow\">faasbench report</p>\n<h1>{}</h1>",
