@@ -11,6 +11,7 @@ pub mod export;
 #[cfg(test)]
 mod fixture;
 mod machine;
+pub mod plot;
 mod pricing;
 mod report;
 mod results_dir;
