@@ -101,8 +101,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if summaries.len() > 1 {
+        let top = ResultsDir::new(&root);
+        let configurations = top.configurations()?;
+        let spinner = Spinner::start("writing the comparison of the configurations");
+        let page = top.write_comparison(&crate::report::load_all(&configurations)?)?;
+        drop(spinner);
         print!("\n{}", reports::terminal::render_comparison(&summaries));
-        println!("results      {}", root.display());
+        println!("report       {}", page.display());
     }
     let interrupted = summaries.iter().any(|(_, summary)| summary.partial);
     Ok(if interrupted {

@@ -25,8 +25,8 @@ pub use pricing::{
 };
 pub use report::{Configuration, IntervalRow, Machine, PlatformFunction, PlatformStats, Report};
 pub use results_dir::{
-    CONFIGURATION, INTERVALS_CSV, INTERVALS_HLOG, INVOCATIONS_CSV, MACHINE, PLATFORM, PRICING, RUN,
-    ReportError, ResultsDir, SCENARIO, SavedRun, run_id, write_artifacts,
+    CONFIGURATION, INTERVALS_CSV, INTERVALS_HLOG, INVOCATIONS_CSV, MACHINE, PLATFORM, PRICING,
+    REPORT_HTML, RUN, ReportError, ResultsDir, SCENARIO, SavedRun, run_id, write_artifacts,
 };
 pub use summary::{
     ALL, AllScheduled, ColdStarts, CompositionSummary, Counts, DelayedByStart, FunctionSummary,

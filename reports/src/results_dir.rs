@@ -44,6 +44,9 @@ pub const INTERVALS_CSV: &str = "intervals.csv";
 /// One row per invocation, when asked for.
 pub const INVOCATIONS_CSV: &str = "invocations.csv";
 
+/// The page of a run, or of the comparison of its configurations.
+pub const REPORT_HTML: &str = "report.html";
+
 /// Files the load generator writes while the run goes on: streamed to a temporary name, then
 /// renamed by [`ResultsDir::save`].
 const STREAMED: [&str; 3] = [INTERVALS_HLOG, INTERVALS_CSV, INVOCATIONS_CSV];
@@ -326,6 +329,36 @@ impl ResultsDir {
             written.push(path);
         }
         Ok(written)
+    }
+}
+
+impl ResultsDir {
+    /// The results directories of the configurations of a run of several
+    /// `[[configurations]]` under this one, in name order; empty when there are none.
+    pub fn configurations(&self) -> Result<Vec<ResultsDir>, ReportError> {
+        let read_failed = |source| ReportError::Read {
+            path: self.path.clone(),
+            source,
+        };
+        let mut runs = Vec::new();
+        for entry in fs::read_dir(&self.path).map_err(read_failed)? {
+            let dir = ResultsDir::new(entry.map_err(read_failed)?.path());
+            if dir.holds_a_run() {
+                runs.push(dir);
+            }
+        }
+        runs.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(runs)
+    }
+
+    /// Writes the page comparing the configurations of a run (`report.html` of the top
+    /// directory), each named by its configuration.
+    pub fn write_comparison(&self, runs: &[(String, Report)]) -> Result<PathBuf, ReportError> {
+        let path = self.file(REPORT_HTML);
+        write_atomically(&path, |out| {
+            crate::export::render_comparison_html(runs, out)
+        })?;
+        Ok(path)
     }
 }
 

@@ -382,27 +382,26 @@ pub fn render_comparison(runs: &[(String, Summary)]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  {:<20} {:>9} {:>7} {:>9} {:>9} {:>9} {:>7} {:>9} {:>12}",
+        "  {:<20} {:>9} {:>7} {:>9} {:>9} {:>9} {:>11} {:>9} {:>12}",
         "configuration",
         "ok",
         "errors",
         "p50 ms",
         "p99 ms",
         "max ms",
-        "cold",
+        "cold starts",
         "snapshot",
         "$ per 1M"
     );
     for (name, summary) in runs {
         let all = summary.latency_us.get(ALL);
         let figure = |pick: fn(&Percentiles) -> u64| all.map_or("-".to_owned(), |p| ms(pick(p)));
-        let snapshot = summary.latency_us.get("snapshot").map_or(0, |p| p.count);
         let cost = summary.chosen_cost().map_or("-".to_owned(), |cost| {
             format!("{:.4}", cost.usd_per_million)
         });
         let _ = writeln!(
             out,
-            "  {:<20} {:>9} {:>7} {:>9} {:>9} {:>9} {:>7} {:>9} {:>12}",
+            "  {:<20} {:>9} {:>7} {:>9} {:>9} {:>9} {:>11} {:>9} {:>12}",
             name,
             summary.invocations.ok,
             summary.invocations.errors,
@@ -410,7 +409,7 @@ pub fn render_comparison(runs: &[(String, Summary)]) -> String {
             figure(|p| p.p99),
             figure(|p| p.max),
             summary.cold_starts.count,
-            snapshot,
+            summary.cold_starts.snapshot,
             cost
         );
     }

@@ -23,7 +23,7 @@ pub struct Html;
 
 impl Exporter for Html {
     fn file_name(&self) -> String {
-        "report.html".into()
+        crate::REPORT_HTML.into()
     }
 
     fn export(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -152,7 +152,7 @@ fn usd(value: f64) -> String {
 fn head(page: &mut String, title: &str) {
     let _ = write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n:root {{\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>\n:root {{\n",
         esc(title)
     );
     for kind in StartKind::ALL {
