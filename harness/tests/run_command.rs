@@ -317,3 +317,106 @@ fn a_rate_beyond_what_this_machine_issued_is_warned_about_at_the_start() {
     );
     assert!(!run(1000).contains("this machine issued"));
 }
+
+/// Every file of a results directory below `dir`, relative path → bytes.
+fn files_below(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn a_run_writes_every_report_and_faasbench_report_rebuilds_them_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("e2e.toml"), SCENARIO).unwrap();
+    let output = faasbench(
+        &["run", "e2e.toml", "--duration", "2s", "--run-id", "rebuilt"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let results = dir.path().join("results/rebuilt");
+    let before = files_below(&results);
+    for name in [
+        "summary.json",
+        "report.html",
+        "report.md",
+        "functions.csv",
+        "triggers.csv",
+        "latency.hgrm",
+        "latency-cold.hgrm",
+        "latency-warm.hgrm",
+        "intervals.hlog",
+        "intervals.csv",
+        "run.json",
+        "machine.json",
+        "platform.json",
+        "configuration.json",
+        "scenario.toml",
+        "plots/latency-over-time.svg",
+        "plots/percentile-spectrum.svg",
+        "plots/throughput.svg",
+        "plots/composition.svg",
+        "plots/cold-starts-by-function.svg",
+        "plots/cost-by-function.svg",
+    ] {
+        assert!(before.contains_key(name), "{name} missing: {:?}", before.keys());
+    }
+    assert!(
+        !before.keys().any(|name| name.contains(".partial")),
+        "{:?}",
+        before.keys()
+    );
+    // The scenario as run, and the platform's own figures: every function's idle memory-time.
+    assert_eq!(before["scenario.toml"], SCENARIO.as_bytes());
+    let platform: Value = serde_json::from_slice(&before["platform.json"]).unwrap();
+    assert_eq!(platform["functions"].as_object().unwrap().len(), 3);
+    let summary: Value = serde_json::from_slice(&before["summary.json"]).unwrap();
+    assert!(summary["platform"]["idle_memory_mb_seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(summary["costs"].as_array().unwrap().len(), 7, "every catalog entry");
+
+    // Every artifact deleted, then rebuilt from what the run saved: the same bytes.
+    for name in before.keys() {
+        let saved = [
+            "run.json",
+            "machine.json",
+            "platform.json",
+            "configuration.json",
+            "scenario.toml",
+            "intervals.hlog",
+            "intervals.csv",
+        ];
+        if !saved.contains(&name.as_str()) {
+            std::fs::remove_file(results.join(name)).unwrap();
+        }
+    }
+    let output = faasbench(&["report", "results/rebuilt"], dir.path());
+    assert!(output.status.success(), "stderr: {}", text(&output.stderr));
+    let after = files_below(&results);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "{name} differs after the rebuild");
+    }
+}
+
+#[test]
+fn report_refuses_a_directory_that_holds_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = faasbench(&["report", "."], dir.path());
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("holds no run.json"), "{stderr}");
+}
