@@ -370,7 +370,11 @@ fn a_run_writes_every_report_and_faasbench_report_rebuilds_them_byte_for_byte() 
         "plots/cold-starts-by-function.svg",
         "plots/cost-by-function.svg",
     ] {
-        assert!(before.contains_key(name), "{name} missing: {:?}", before.keys());
+        assert!(
+            before.contains_key(name),
+            "{name} missing: {:?}",
+            before.keys()
+        );
     }
     assert!(
         !before.keys().any(|name| name.contains(".partial")),
@@ -382,8 +386,17 @@ fn a_run_writes_every_report_and_faasbench_report_rebuilds_them_byte_for_byte() 
     let platform: Value = serde_json::from_slice(&before["platform.json"]).unwrap();
     assert_eq!(platform["functions"].as_object().unwrap().len(), 3);
     let summary: Value = serde_json::from_slice(&before["summary.json"]).unwrap();
-    assert!(summary["platform"]["idle_memory_mb_seconds"].as_f64().unwrap() >= 0.0);
-    assert_eq!(summary["costs"].as_array().unwrap().len(), 7, "every catalog entry");
+    assert!(
+        summary["platform"]["idle_memory_mb_seconds"]
+            .as_f64()
+            .unwrap()
+            >= 0.0
+    );
+    assert_eq!(
+        summary["costs"].as_array().unwrap().len(),
+        7,
+        "every catalog entry"
+    );
 
     // Every artifact deleted, then rebuilt from what the run saved: the same bytes.
     for name in before.keys() {

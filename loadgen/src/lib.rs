@@ -55,6 +55,7 @@ mod recorder;
 mod replay;
 mod result;
 mod saved;
+mod sparse;
 mod target;
 mod worker;
 
@@ -73,4 +74,5 @@ pub use recorder::{
 };
 pub use replay::{ReplayError, ReplayOptions, replay};
 pub use result::{Connections, Pacing, RunResult};
+pub use sparse::SparseHistogram;
 pub use target::{Target, TargetError};

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::billing::Billing;
 use crate::composition::{Composition, LatencyComponent};
 use crate::outcome::{ErrorKind, Outcome, StartKind};
+use crate::sparse::SparseHistogram;
 
 /// Significant digits of the run-wide histograms: values are exact to 0.1%.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
@@ -36,6 +37,13 @@ pub(crate) fn record(histogram: &mut Histogram<u64>, value: u64) {
     }
 }
 
+/// Records `count` of `value`, growing the histogram as needed.
+pub(crate) fn record_n(histogram: &mut Histogram<u64>, value: u64, count: u64) {
+    if histogram.record_n(value, count).is_err() {
+        histogram.saturating_record_n(value, count);
+    }
+}
+
 pub(crate) fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) -> Result<(), MergeError> {
     into.add(from).map_err(|err| MergeError(format!("{err:?}")))
 }
@@ -46,55 +54,77 @@ pub(crate) fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) -> Result<()
 pub struct MergeError(String);
 
 /// What was measured for the invocations of one group and one start kind. Histograms hold
-/// successful invocations, µs, with [`GROUP_SIGNIFICANT_DIGITS`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// successful invocations, µs, with [`GROUP_SIGNIFICANT_DIGITS`], kept sparsely (see
+/// [`SparseHistogram`]): a breakdown of thousands of functions stays small.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Cell {
-    #[serde(with = "crate::saved::histogram")]
-    latency: Histogram<u64>,
-    #[serde(with = "crate::saved::histogram")]
-    service: Histogram<u64>,
-    /// Send lag and the platform's queue, init and exec, where measured.
-    composition: Composition,
+    #[serde(with = "crate::sparse::saved")]
+    latency: SparseHistogram,
+    #[serde(with = "crate::sparse::saved")]
+    service: SparseHistogram,
+    /// Send lag and the platform's queue, init and exec, indexed like
+    /// [`LatencyComponent::ALL`]; empty where not measured. The remainder is kept run-wide
+    /// only.
+    #[serde(with = "crate::sparse::saved_array")]
+    components: [SparseHistogram; 4],
     /// What the platform billed for them.
     billing: Billing,
 }
 
+/// The components a [`Cell`] keeps, in [`LatencyComponent::ALL`] order.
+const CELL_COMPONENTS: [LatencyComponent; 4] = [
+    LatencyComponent::SendLag,
+    LatencyComponent::Queue,
+    LatencyComponent::Init,
+    LatencyComponent::Exec,
+];
+
 impl Cell {
-    fn new() -> Self {
-        Self {
-            latency: histogram(GROUP_SIGNIFICANT_DIGITS),
-            service: histogram(GROUP_SIGNIFICANT_DIGITS),
-            composition: Composition::default(),
-            billing: Billing::default(),
+    fn record(&mut self, outcome: &Outcome) {
+        self.latency.record(outcome.latency_us);
+        self.service.record(outcome.service_us);
+        for (histogram, component) in self.components.iter_mut().zip(CELL_COMPONENTS) {
+            if let Some(value) = component.of(outcome) {
+                histogram.record(value);
+            }
         }
     }
 
-    fn record(&mut self, outcome: &Outcome) {
-        record(&mut self.latency, outcome.latency_us);
-        record(&mut self.service, outcome.service_us);
-        self.composition.record(outcome, GROUP_SIGNIFICANT_DIGITS);
-    }
-
-    fn merge(&mut self, other: &Cell) -> Result<(), MergeError> {
-        add(&mut self.latency, &other.latency)?;
-        add(&mut self.service, &other.service)?;
-        self.composition.merge(&other.composition)?;
-        Ok(())
+    fn merge(&mut self, other: &Cell) {
+        self.latency.merge(&other.latency);
+        self.service.merge(&other.service);
+        for (into, from) in self.components.iter_mut().zip(&other.components) {
+            into.merge(from);
+        }
+        self.billing.merge(&other.billing);
     }
 
     /// Latency from the scheduled send.
-    pub fn latency(&self) -> &Histogram<u64> {
-        &self.latency
+    pub fn latency(&self) -> Histogram<u64> {
+        self.latency.to_histogram()
     }
 
     /// Service time, from the actual send.
-    pub fn service(&self) -> &Histogram<u64> {
-        &self.service
+    pub fn service(&self) -> Histogram<u64> {
+        self.service.to_histogram()
     }
 
-    /// One latency component, when it was measured.
-    pub fn component(&self, component: LatencyComponent) -> Option<&Histogram<u64>> {
-        self.composition.component(component)
+    /// One latency component, when it was measured (the remainder is kept run-wide only).
+    pub fn component(&self, component: LatencyComponent) -> Option<Histogram<u64>> {
+        let at = CELL_COMPONENTS.iter().position(|c| *c == component)?;
+        let sparse = &self.components[at];
+        (!sparse.is_empty()).then(|| sparse.to_histogram())
+    }
+
+    /// Buckets held by its histograms: what it costs in memory, 16 bytes each.
+    pub fn buckets(&self) -> usize {
+        self.latency.buckets()
+            + self.service.buckets()
+            + self
+                .components
+                .iter()
+                .map(SparseHistogram::buckets)
+                .sum::<usize>()
     }
 
     /// What the platform billed, successful and failed invocations alike.
@@ -159,7 +189,7 @@ impl GroupRecord {
     }
 
     fn cell_mut(&mut self, kind: StartKind) -> &mut Cell {
-        self.cells[kind.index()].get_or_insert_with(|| Box::new(Cell::new()))
+        self.cells[kind.index()].get_or_insert_with(Box::default)
     }
 
     fn merge(&mut self, other: &GroupRecord) -> Result<(), MergeError> {
@@ -175,7 +205,7 @@ impl GroupRecord {
         for (into, from) in self.cells.iter_mut().zip(&other.cells) {
             match (into.as_mut(), from) {
                 (_, None) => {}
-                (Some(into), Some(from)) => into.merge(from)?,
+                (Some(into), Some(from)) => into.merge(from),
                 (None, Some(from)) => *into = Some(from.clone()),
             }
         }
@@ -193,18 +223,19 @@ impl GroupRecord {
     }
 
     /// Latency of the successful invocations that started as `kind`, if there were any.
-    pub fn latency_of(&self, kind: StartKind) -> Option<&Histogram<u64>> {
-        self.cell(kind).map(Cell::latency).filter(|h| !h.is_empty())
+    pub fn latency_of(&self, kind: StartKind) -> Option<Histogram<u64>> {
+        self.cell(kind)
+            .filter(|cell| !cell.latency.is_empty())
+            .map(Cell::latency)
     }
 
     /// Latency of all successful invocations, every start kind added together.
     pub fn latency(&self) -> Histogram<u64> {
-        let mut all = histogram(GROUP_SIGNIFICANT_DIGITS);
+        let mut all = SparseHistogram::default();
         for cell in self.cells.iter().flatten() {
-            // Same settings everywhere: adding cannot fail.
-            let _ = all.add(&cell.latency);
+            all.merge(&cell.latency);
         }
-        all
+        all.to_histogram()
     }
 
     /// What the platform billed for this group's invocations, every start kind together.

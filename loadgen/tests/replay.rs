@@ -221,7 +221,7 @@ async fn every_scheduled_invocation_ends_ok_or_as_an_error_by_kind() {
     assert_eq!(functions[0].starts_of(StartKind::Warm), 100);
     // Billing headers are summed for answered invocations.
     assert_eq!(result.recorder.billing().invocations, 200);
-    assert_eq!(result.recorder.billing().mb_ms, 200 * 2 * 512);
+    assert_eq!(result.recorder.billing().mb_ms(), 200 * 2 * 512);
     assert!(!result.stopped_early);
     // Method, headers and body come from the scenario.
     let (method, tenant, body) = server.seen.last.lock().unwrap().clone().unwrap();

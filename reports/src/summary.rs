@@ -226,7 +226,7 @@ fn group_latency(record: &GroupRecord) -> BTreeMap<String, Percentiles> {
     let mut map: BTreeMap<String, Percentiles> = StartKind::ALL
         .into_iter()
         .filter_map(|kind| {
-            let p = Percentiles::of(record.latency_of(kind)?)?;
+            let p = Percentiles::of(&record.latency_of(kind)?)?;
             Some((kind.as_str().to_owned(), p))
         })
         .collect();
