@@ -233,6 +233,10 @@ fn record(results: &ResultsDir) {
 }
 
 /// Runs `faasbench report dir`; its wall time and peak resident memory (KiB).
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also reports its peak memory"
+)]
 fn rebuild(dir: &std::path::Path) -> (Duration, u64) {
     let began = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_faasbench"))
