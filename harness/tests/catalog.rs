@@ -56,14 +56,32 @@ fn every_catalog_scenario_runs() {
         let summaries: Vec<_> = if dir.join("summary.json").exists() {
             vec![dir.join("summary.json")]
         } else {
+            // Several configurations: one directory each, and the page comparing them.
+            assert!(
+                dir.join("report.html").is_file(),
+                "{name}: no comparison page"
+            );
             std::fs::read_dir(&dir)
                 .unwrap()
-                .map(|entry| entry.unwrap().path().join("summary.json"))
+                .map(|entry| entry.unwrap().path())
+                .filter(|path| path.is_dir())
+                .map(|path| path.join("summary.json"))
                 .collect()
         };
         assert!(!summaries.is_empty(), "{name}: no summary.json");
         for summary in summaries {
             check_summary(&summary);
+            // Every report of the run, beside its summary.
+            let run = summary.parent().unwrap();
+            for file in [
+                "report.html",
+                "report.md",
+                "functions.csv",
+                "latency.hgrm",
+                "run.json",
+            ] {
+                assert!(run.join(file).is_file(), "{}: no {file}", run.display());
+            }
         }
     }
 }
