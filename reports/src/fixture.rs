@@ -92,21 +92,9 @@ pub(crate) fn recorded_run() -> Report {
         recorder.record(&outcome);
         dispatch_lag.record(5 + i % 11).unwrap();
         let second = (outcome.invocation.at_us + outcome.latency_us) / 1_000_000;
-        let (row, latencies) = seconds.entry(second).or_insert_with(|| {
-            (
-                IntervalRow {
-                    second,
-                    ok: 0,
-                    errors: 0,
-                    dropped: 0,
-                    cold_starts: 0,
-                    p50_us: None,
-                    p99_us: None,
-                    max_us: None,
-                },
-                Vec::new(),
-            )
-        });
+        let (row, latencies) = seconds
+            .entry(second)
+            .or_insert_with(|| (IntervalRow::empty(second), Vec::new()));
         match outcome.result {
             Ok(()) => {
                 row.ok += 1;

@@ -46,6 +46,22 @@ pub struct IntervalRow {
     pub max_us: Option<u64>,
 }
 
+impl IntervalRow {
+    /// A second in which nothing finished and nothing was dropped.
+    pub fn empty(second: u64) -> Self {
+        Self {
+            second,
+            ok: 0,
+            errors: 0,
+            dropped: 0,
+            cold_starts: 0,
+            p50_us: None,
+            p99_us: None,
+            max_us: None,
+        }
+    }
+}
+
 /// Where a run ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Machine {

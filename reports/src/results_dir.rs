@@ -455,16 +455,7 @@ fn with_dropped(rows: Vec<IntervalRow>, run: &RunResult) -> Vec<IntervalRow> {
     for (second, dropped) in run.recorder.dropped_by_second() {
         by_second
             .entry(*second)
-            .or_insert(IntervalRow {
-                second: *second,
-                ok: 0,
-                errors: 0,
-                dropped: 0,
-                cold_starts: 0,
-                p50_us: None,
-                p99_us: None,
-                max_us: None,
-            })
+            .or_insert(IntervalRow::empty(*second))
             .dropped = *dropped;
     }
     by_second.into_values().collect()
