@@ -598,7 +598,7 @@ fn cost_table(page: &mut String, summary: &Summary) {
     for kind in &kinds {
         let _ = write!(page, "<th>{}</th>", esc(kind));
     }
-    page.push_str("<th>notes</th></tr></thead>\n<tbody>\n");
+    page.push_str("</tr></thead>\n<tbody>\n");
     for cost in &summary.costs {
         let chosen = if cost.entry == summary.pricing.chosen {
             " class=\"chosen\""
@@ -621,10 +621,22 @@ fn cost_table(page: &mut String, summary: &Summary) {
                 .map_or("-".to_owned(), |v| usd(*v));
             let _ = write!(page, "<td>{cell}</td>");
         }
-        let notes: Vec<String> = cost.notes.iter().map(|n| esc(n)).collect();
-        let _ = writeln!(page, "<td class=\"notes\">{}</td></tr>", notes.join("<br>"));
+        page.push_str("</tr>\n");
     }
-    page.push_str("</tbody></table></div>\n</section>\n");
+    page.push_str("</tbody></table></div>\n");
+    let notes: Vec<String> = summary
+        .costs
+        .iter()
+        .flat_map(|cost| {
+            cost.notes.iter().map(move |note| {
+                format!("<li><code>{}</code>: {}</li>", esc(&cost.entry), esc(note))
+            })
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(page, "<ul class=\"notes\">\n{}\n</ul>", notes.join("\n"));
+    }
+    page.push_str("</section>\n");
 }
 
 fn functions_table(page: &mut String, summary: &Summary) {
