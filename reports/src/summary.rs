@@ -375,7 +375,8 @@ pub struct PlatformSummary {
     /// The keep-alive policy it ran.
     pub policy: String,
     /// Memory held by idle warm instances over time, MiB × s, every function together: the
-    /// "wasted memory time" of Shahrad et al. (ATC 2020).
+    /// "wasted memory time" of Shahrad et al. (ATC 2020). Seconds of the keep-alive clock,
+    /// which runs as fast as the scenario compresses time: trace seconds.
     pub idle_memory_mb_seconds: f64,
 }
 

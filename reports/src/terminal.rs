@@ -290,7 +290,7 @@ pub fn render(summary: &Summary) -> String {
         Some(platform) => {
             let _ = writeln!(
                 out,
-                "idle memory  {:.1} MB·s held by idle warm instances (the provider's cost of keeping them; keep-alive {})",
+                "idle memory  {:.1} MB·s held by idle warm instances, on the keep-alive clock (trace time when compressed): the provider's cost of keeping them (keep-alive {})",
                 platform.idle_memory_mb_seconds, platform.policy
             );
         }

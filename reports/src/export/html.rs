@@ -488,7 +488,7 @@ fn summary_tables(page: &mut String, report: &Report) {
         "idle memory-time",
         match &summary.platform {
             Some(platform) => format!(
-                "{} MiB·s held by idle warm instances (provider side, keep-alive {})",
+                "{} MiB·s held by idle warm instances on the keep-alive clock, trace time when compressed (provider side, keep-alive {})",
                 count(platform.idle_memory_mb_seconds.round() as u64),
                 esc(&platform.policy)
             ),

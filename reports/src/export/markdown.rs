@@ -313,7 +313,7 @@ fn cost_table(out: &mut String, summary: &Summary) {
 fn idle_memory(summary: &Summary) -> String {
     match &summary.platform {
         Some(platform) => format!(
-            "{:.1} MiB·s held by idle warm instances (keep-alive {})",
+            "{:.1} MiB·s held by idle warm instances, on the keep-alive clock (keep-alive {})",
             platform.idle_memory_mb_seconds,
             escape(&platform.policy)
         ),
