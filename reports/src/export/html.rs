@@ -54,54 +54,8 @@ fn render(report: &Report) -> io::Result<String> {
     Ok(page)
 }
 
-/// Writes the page of a run with several `[[configurations]]`: a table comparing them, the
-/// plots with every configuration drawn in, and the configurations side by side.
-pub fn render_comparison_html(runs: &[(String, Report)], out: &mut dyn Write) -> io::Result<()> {
-    let views: Vec<Run<'_>> = runs
-        .iter()
-        .map(|(label, report)| (label.as_str(), report))
-        .collect();
-    let scenario = runs
-        .first()
-        .map_or("", |(_, report)| report.summary.scenario.as_str());
-    let mut page = String::new();
-    head(
-        &mut page,
-        &format!("{scenario} · {} configurations", runs.len()),
-    );
-    page.push_str("<main class=\"wide\">\n<header class=\"run\">\n");
-    let _ = writeln!(
-        page,
-        "<p class=\"eyebrow\">faasbench · comparison</p>\n<h1>{}</h1>\n<p class=\"run-id\">{} configurations of one scenario</p>\n</header>",
-        esc(scenario),
-        runs.len()
-    );
-    comparison_table(&mut page, runs);
-    plots(&mut page, &views)?;
-    page.push_str(
-        "<section>\n<h2>Configurations side by side</h2>\n<div class=\"side-by-side\">\n",
-    );
-    for (label, report) in runs {
-        page.push_str("<article class=\"configuration\">\n");
-        let _ = writeln!(page, "<h3>{}</h3>", esc(label));
-        run_header(&mut page, report, false);
-        summary_tables(&mut page, report);
-        for plot in Plot::ALL {
-            figure(&mut page, plot, &[(label.as_str(), report)])?;
-        }
-        warnings(&mut page, &report.summary.warnings);
-        page.push_str("</article>\n");
-    }
-    page.push_str("</div>\n</section>\n");
-    if let Some((_, report)) = runs.first() {
-        footer(&mut page, report);
-    }
-    page.push_str("</main>\n</body>\n</html>\n");
-    out.write_all(page.as_bytes())
-}
-
 /// `text` escaped for HTML text and attribute values.
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -116,7 +70,7 @@ fn esc(text: &str) -> String {
     out
 }
 
-fn ms(us: u64) -> String {
+pub(super) fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
 
@@ -124,12 +78,12 @@ fn ms_f(us: f64) -> String {
     format!("{:.2}", us / 1000.0)
 }
 
-fn percent(share: f64) -> String {
+pub(super) fn percent(share: f64) -> String {
     format!("{:.2}%", share * 100.0)
 }
 
 /// `1234567` as `1,234,567`.
-fn count(n: u64) -> String {
+pub(super) fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -145,11 +99,11 @@ fn seconds(s: f64) -> String {
     format!("{s:.1} s")
 }
 
-fn usd(value: f64) -> String {
+pub(super) fn usd(value: f64) -> String {
     format!("${value:.4}")
 }
 
-fn head(page: &mut String, title: &str) {
+pub(super) fn head(page: &mut String, title: &str) {
     let _ = write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n<title>{}</title>\n<style>\n:root {{\n",
@@ -173,7 +127,7 @@ const CSS: &str = include_str!("../../assets/report.css");
 
 /// The run's identity and setting, under the scenario's name as the page's title when
 /// `titled`.
-fn run_header(page: &mut String, report: &Report, titled: bool) {
+pub(super) fn run_header(page: &mut String, report: &Report, titled: bool) {
     let summary = &report.summary;
     let configuration = &report.configuration;
     page.push_str("<header class=\"run\">\n");
@@ -374,7 +328,7 @@ fn latency_row(page: &mut String, kind: &str, p: &Percentiles) {
     );
 }
 
-fn summary_tables(page: &mut String, report: &Report) {
+pub(super) fn summary_tables(page: &mut String, report: &Report) {
     let summary = &report.summary;
     let counts = &summary.invocations;
     let measured_from = if summary.load.mode == "open" {
@@ -526,7 +480,7 @@ fn caption(plot: Plot, several: bool) -> &'static str {
     }
 }
 
-fn figure(page: &mut String, plot: Plot, runs: &[Run<'_>]) -> io::Result<()> {
+pub(super) fn figure(page: &mut String, plot: Plot, runs: &[Run<'_>]) -> io::Result<()> {
     let figure = plot.render(runs)?;
     let _ = writeln!(page, "<figure id=\"{}\">", plot.name());
     page.push_str("<div class=\"plot\">\n");
@@ -552,7 +506,7 @@ fn figure(page: &mut String, plot: Plot, runs: &[Run<'_>]) -> io::Result<()> {
     Ok(())
 }
 
-fn plots(page: &mut String, runs: &[Run<'_>]) -> io::Result<()> {
+pub(super) fn plots(page: &mut String, runs: &[Run<'_>]) -> io::Result<()> {
     page.push_str("<section>\n<h2>Plots</h2>\n<div class=\"plots\">\n");
     for plot in Plot::ALL {
         figure(page, plot, runs)?;
@@ -688,7 +642,7 @@ fn functions_table(page: &mut String, summary: &Summary) {
     page.push_str("</section>\n");
 }
 
-fn warnings(page: &mut String, warnings: &[String]) {
+pub(super) fn warnings(page: &mut String, warnings: &[String]) {
     page.push_str("<section>\n<h2>Warnings</h2>\n");
     if warnings.is_empty() {
         page.push_str("<p class=\"note\">None.</p>\n</section>\n");
@@ -715,45 +669,7 @@ fn warnings(page: &mut String, warnings: &[String]) {
     page.push_str("</section>\n");
 }
 
-fn comparison_table(page: &mut String, runs: &[(String, Report)]) {
-    page.push_str("<section>\n<h2>Configurations</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>configuration</th><th>ok</th><th>errors</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>cold starts</th><th>cold / snapshot</th><th>$ per 1M</th><th>idle MiB·s</th><th>rate</th></tr></thead>\n<tbody>\n");
-    for (label, report) in runs {
-        let summary = &report.summary;
-        let all = summary.latency_us.get(ALL);
-        let figure = |pick: fn(&Percentiles) -> u64| all.map_or("-".to_owned(), |p| ms(pick(p)));
-        let cold = &summary.cold_starts;
-        let rate = match (&summary.rate, summary.partial) {
-            (_, true) => "partial".to_owned(),
-            (Some(rate), _) if !rate.held => "not held".to_owned(),
-            (Some(_), _) => "held".to_owned(),
-            (None, _) => "-".to_owned(),
-        };
-        let _ = writeln!(
-            page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{rate}</td></tr>",
-            esc(label),
-            count(summary.invocations.ok),
-            count(summary.invocations.errors),
-            figure(|p| p.p50),
-            figure(|p| p.p99),
-            figure(|p| p.max),
-            count(cold.count),
-            percent(cold.rate),
-            count(cold.cold),
-            count(cold.snapshot),
-            cost::of_run(summary).map_or("-".to_owned(), |(_, v)| usd(v)),
-            summary
-                .platform
-                .as_ref()
-                .map_or("unknown".to_owned(), |p| count(
-                    p.idle_memory_mb_seconds.round() as u64
-                )),
-        );
-    }
-    page.push_str("</tbody>\n</table></div>\n</section>\n");
-}
-
-fn footer(page: &mut String, report: &Report) {
+pub(super) fn footer(page: &mut String, report: &Report) {
     let _ = writeln!(
         page,
         "<footer>faasbench {} · plots also as SVG under <code>plots/</code>, every figure in <code>summary.json</code></footer>",
@@ -764,6 +680,7 @@ fn footer(page: &mut String, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::render_comparison_html;
     use crate::fixture::{assert_golden, recorded_run};
 
     #[test]

@@ -3,6 +3,7 @@
 //! Every exporter renders from a [`Report`] alone, the run as read back from its results
 //! directory, so `faasbench report` rebuilds exactly what the run wrote.
 
+mod comparison;
 mod csv;
 mod hgrm;
 mod html;
@@ -15,9 +16,10 @@ use std::io::{self, Write};
 use crate::plot::Plot;
 use crate::report::Report;
 
+pub use comparison::render_comparison_html;
 pub use csv::{FUNCTION_COLUMNS, FunctionsCsv, TRIGGER_COLUMNS, TriggersCsv};
 pub use hgrm::{Hgrm, write_distribution};
-pub use html::{Html, render_comparison_html};
+pub use html::Html;
 pub use json::Json;
 pub use markdown::Markdown;
 pub use svg::Svg;
