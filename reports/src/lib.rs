@@ -17,6 +17,7 @@ mod report;
 mod results_dir;
 mod summary;
 pub mod terminal;
+mod threshold;
 
 pub use pricing::{
     Amount, Basis, Catalog, ComputeUnits, Cost, CostOptions, DEFAULT_ENTRY, DurationRounding,
@@ -33,3 +34,4 @@ pub use summary::{
     GroupSummary, LoadSummary, PacingSummary, Percentiles, PlatformSummary, RateSummary,
     SCHEMA_VERSION, StartKindSource, Summary,
 };
+pub use threshold::{Figure, Operator, Selection, Threshold, ThresholdError, Verdict};
