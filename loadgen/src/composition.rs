@@ -7,7 +7,7 @@
 use hdrhistogram::Histogram;
 
 use crate::outcome::Outcome;
-use crate::recorder::{MergeError, add, histogram, record};
+use crate::recorder::{MergeError, SIGNIFICANT_DIGITS, add, histogram, record};
 use serde::{Deserialize, Serialize};
 
 /// One part of an invocation's latency. For each invocation
@@ -82,13 +82,11 @@ pub(crate) struct Composition {
 }
 
 impl Composition {
-    /// Records the components of `outcome` measured, in histograms of `digits` significant
-    /// digits.
-    pub(crate) fn record(&mut self, outcome: &Outcome, digits: u8) {
+    pub(crate) fn record(&mut self, outcome: &Outcome) {
         for component in LatencyComponent::ALL {
             if let Some(value) = component.of(outcome) {
-                let histogram =
-                    self.components[component.index()].get_or_insert_with(|| histogram(digits));
+                let histogram = self.components[component.index()]
+                    .get_or_insert_with(|| histogram(SIGNIFICANT_DIGITS));
                 record(histogram, value);
             }
         }
@@ -171,10 +169,7 @@ mod tests {
     #[test]
     fn unreported_components_get_no_histogram() {
         let mut composition = Composition::default();
-        composition.record(
-            &outcome(10_000, 6_000, 0, None),
-            crate::recorder::SIGNIFICANT_DIGITS,
-        );
+        composition.record(&outcome(10_000, 6_000, 0, None));
         assert!(composition.component(LatencyComponent::Exec).is_none());
         assert!(composition.component(LatencyComponent::Remainder).is_none());
         assert_eq!(

@@ -307,7 +307,7 @@ impl Recorder {
                 let kind = outcome.start.index();
                 record(&mut self.latency[kind], outcome.latency_us);
                 record(&mut self.service[kind], outcome.service_us);
-                self.composition[kind].record(outcome, SIGNIFICANT_DIGITS);
+                self.composition[kind].record(outcome);
                 self.inferred += u64::from(outcome.inferred);
             }
             Err(ErrorKind::Dropped) => {
